@@ -1,0 +1,1 @@
+"""HTTP API (FastAPI). Nothing else imports this package."""

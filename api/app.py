@@ -1,0 +1,38 @@
+"""The FastAPI application. The lifespan owns the store; routers only see the Library."""
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+
+from fastapi import FastAPI
+
+from engine.library import Library
+from graph import GraphStore, open_store, store_url_from_env
+
+from . import errors
+from .routes import library
+
+
+def create_app(store_url: str | None = None, seed: bool = True, store: GraphStore | None = None) -> FastAPI:
+    """``store`` may be given (tests); otherwise it is opened from ``store_url``/ZHIBIAO_STORE."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = store is None
+        s = store or open_store(store_url_from_env(store_url))
+        if seed and s.is_empty():
+            from loaders import seed_bundled_library
+            seed_bundled_library(s)
+        app.state.library = Library(s)
+        try:
+            yield
+        finally:
+            if owned:
+                s.close()
+
+    app = FastAPI(title="Zhibiao 预算绩效指标库 API", version="0.1.0", lifespan=lifespan,
+                  description="指标库的检索、推荐与目标审核服务。错误返回 {code, message}：code 为稳定的英文代码，"
+                              "message 为中文说明。")
+    errors.install(app)
+    app.include_router(library.router)
+    return app

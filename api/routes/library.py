@@ -1,0 +1,57 @@
+"""Read-only library resources: health, stats, the category and sector trees, indicators."""
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from engine.library import Library
+
+from ..deps import get_library
+
+router = APIRouter()
+Lib = Annotated[Library, Depends(get_library)]
+
+
+@router.get("/health", summary="健康检查")
+def health(lib: Lib) -> dict[str, Any]:
+    return {"status": "ok", "library_version": lib.store.version(), "store": lib.store.url.split("://", 1)[0]}
+
+
+@router.get("/stats", summary="指标库统计（与 zhibiao stats --json 相同）")
+def stats(lib: Lib) -> dict[str, Any]:
+    return lib.stats()
+
+
+@router.get("/categories", summary="一级 → 二级指标类别树（21 个通用类别）")
+def categories(lib: Lib) -> list[dict]:
+    return lib.category_tree()
+
+
+@router.get("/sectors", summary="行业 → 领域 → 项目类型树")
+def sectors(lib: Lib) -> list[dict]:
+    return lib.sector_tree()
+
+
+@router.get("/indicators", summary="按行业、领域、项目类型、类别筛选指标（分页）")
+def indicators(lib: Lib,
+               sector: Annotated[str | None, Query(description="行业编码或名称，如 205 或 教育")] = None,
+               field: Annotated[str | None, Query(description="领域编码或名称")] = None,
+               project_type: Annotated[str | None, Query(description="项目类型编码或名称")] = None,
+               category: Annotated[str | None, Query(description="二级类别编码、名称或简称，如 OUT-QTY、数量指标")] = None,
+               status: Annotated[str, Query(pattern="^(active|deprecated|all)$")] = "active",
+               scope: Annotated[str | None, Query(pattern="^(industry|general)$")] = None,
+               offset: Annotated[int, Query(ge=0)] = 0,
+               limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
+    return lib.list_indicators(sector, field, project_type, category, None if status == "all" else status,
+                               scope, offset, limit)
+
+
+@router.get("/indicators/{indicator_id}", summary="一个指标及其关联节点")
+def indicator(indicator_id: str, lib: Lib) -> dict[str, Any]:
+    return lib.indicator(indicator_id)
+
+
+@router.get("/history", summary="加载历史与指标库版本")
+def history(lib: Lib) -> list[dict]:
+    return lib.history()

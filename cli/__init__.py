@@ -1,0 +1,1 @@
+"""The ``zhibiao`` command: a thin layer over engine/ and loaders/."""

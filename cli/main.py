@@ -1,0 +1,225 @@
+"""``zhibiao`` command line. Every command takes ``--store URL`` (default ZHIBIAO_STORE or
+sqlite:///./zhibiao.db); an empty store is seeded with the bundled library on first use unless
+``--no-seed`` or ZHIBIAO_SEED=0. Messages are Chinese; error codes are stable English keys."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Callable
+
+from graph import GraphStore, StoreError, open_store, store_url_from_env
+
+EXIT_OK, EXIT_INVALID, EXIT_STORE, EXIT_USAGE = 0, 1, 3, 2
+
+
+def _progress(desc: str) -> tuple[Callable[[int, int], None], Callable[[], None]]:
+    from tqdm import tqdm
+    bar: list = []
+
+    def update(done: int, total: int) -> None:
+        if not bar:
+            bar.append(tqdm(total=total, desc=desc, unit="条", file=sys.stderr, disable=None, leave=False))
+        bar[0].n = done
+        bar[0].refresh()
+
+    def close() -> None:
+        if bar:
+            bar[0].close()
+    return update, close
+
+
+def seed_enabled(args: argparse.Namespace) -> bool:
+    return not getattr(args, "no_seed", False) and os.environ.get("ZHIBIAO_SEED", "1") not in ("0", "false", "no")
+
+
+def open_for(args: argparse.Namespace) -> GraphStore:
+    store = open_store(store_url_from_env(args.store))
+    if seed_enabled(args) and store.is_empty():
+        from loaders import seed_bundled_library
+        print("存储为空，正在载入内置指标库……", file=sys.stderr)
+        update, close = _progress("载入内置指标库")
+        try:
+            report = seed_bundled_library(store, progress=update)
+        finally:
+            close()
+        print(f"已载入内置指标库：{report.counts.get('indicators', 0)} 个指标，库版本 {report.version_after}",
+              file=sys.stderr)
+    return store
+
+
+def _print_json(obj: object) -> None:
+    print(json.dumps(obj, ensure_ascii=False, indent=2))
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from engine.library import Library
+    with open_for(args) as store:
+        stats = Library(store).stats()
+    if args.json:
+        _print_json(stats)
+    else:
+        labels = {"general_categories": "通用指标类别", "level1_groups": "一级指标", "industry_indicators": "行业专用指标",
+                  "general_indicators": "通用指标", "deprecated_indicators": "已停用指标", "sectors": "行业",
+                  "fields": "领域", "project_types": "项目类型", "library_version": "指标库版本"}
+        for k, v in stats.items():
+            print(f"{labels.get(k, k)}：{v}")
+    return EXIT_OK
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from engine.library import Library, NotFound
+    with open_for(args) as store:
+        try:
+            ind = Library(store).indicator(args.id)
+        except NotFound as e:
+            print(f"[not_found] {e.message}", file=sys.stderr)
+            return EXIT_INVALID
+    if args.json:
+        _print_json(ind)
+        return EXIT_OK
+    print(f"{ind['id']}  {ind['name']}")
+    rows = [("一级/二级", f"{(ind['level1'] or {}).get('name', '')} / {(ind['category'] or {}).get('name', '')}"),
+            ("行业/领域", f"{(ind['sector'] or {}).get('name') or '通用'} / {(ind['field'] or {}).get('name') or '-'}"),
+            ("项目类型", "、".join(p["name"] for p in ind["project_types"]) or "-"),
+            ("计量单位", ind["unit"] or "-"), ("值类型/方向", f"{ind['value_kind']} {ind['direction']}"),
+            ("典型值", f"{ind['typical_value'] or '-'}（{ind['basis'] or '无依据'}）"),
+            ("指标解释", ind["definition"]), ("计算公式", ind["formula"] or "-"), ("数据来源", ind["data_source"]),
+            ("同义词", "、".join(ind["synonyms"]) or "-"), ("状态", ind["status"])]
+    for k, v in rows:
+        print(f"  {k}：{v}")
+    return EXIT_OK
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    from loaders import LoadError, load_file
+    with open_for(args) as store:
+        update, close = _progress("写入")
+        try:
+            report = load_file(args.path, store, dry_run=args.dry_run, progress=update)
+        except LoadError as e:
+            report = e.report
+        finally:
+            close()
+    if args.json:
+        _print_json(report.to_dict())
+    else:
+        for p in report.errors[:200]:
+            print(p, file=sys.stderr)
+        if len(report.errors) > 200:
+            print(f"……另有 {len(report.errors) - 200} 个错误（用 --json 查看全部）", file=sys.stderr)
+        shown = report.warnings if args.verbose else report.warnings[:20]
+        for p in shown:
+            print(p, file=sys.stderr)
+        if len(report.warnings) > len(shown):
+            print(f"……另有 {len(report.warnings) - len(shown)} 个警告（用 --verbose 查看全部）", file=sys.stderr)
+        if report.errors:
+            print(f"校验失败：{len(report.errors)} 个错误，未写入任何内容（库版本仍为 {report.version_before}）",
+                  file=sys.stderr)
+        else:
+            c = report.counts
+            verb = "校验通过（--dry-run，未写入）" if args.dry_run else "加载完成"
+            print(f"{verb}：{report.file}（{report.format}{', ' + report.encoding if report.encoding else ''}），"
+                  f"{c.get('rows', 0)} 行；新增 {c.get('created', 0)}，更新 {c.get('updated', 0)}，未变 "
+                  f"{c.get('unchanged', 0)}，停用 {c.get('deprecated', 0)}；库版本 {report.version_before} → "
+                  f"{report.version_after}")
+    return EXIT_INVALID if report.errors else EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from engine.export import export_text
+    with open_for(args) as store:
+        text = export_text(store, args.format)
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"已导出 {args.format} 到 {args.output}（{len(text.encode('utf-8')) / 1024:.0f} KB）", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from engine.library import Library
+    with open_for(args) as store:
+        hist = Library(store).history()
+    if args.json:
+        _print_json(hist)
+    else:
+        for h in hist:
+            c = h["counts"]
+            print(f"#{h['seq']} {h['at']} {h['source']} sha256:{h['file_hash'][:12]} 版本 {h['version_before']}→"
+                  f"{h['version_after']} 新增 {c.get('created', 0)} 更新 {c.get('updated', 0)} 未变 {c.get('unchanged', 0)}")
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+    url = store_url_from_env(args.store)
+    # seed before serving so the first request does not wait for it
+    open_for(args).close()
+    print(f"Zhibiao 指标库服务：http://{args.host}:{args.port}  （API 文档 /docs，存储 {url}）", file=sys.stderr)
+    uvicorn.run(create_app(url, seed=seed_enabled(args)), host=args.host, port=args.port, log_level=args.log_level)
+    return EXIT_OK
+
+
+def cmd_build_library(args: argparse.Namespace) -> int:
+    from ontology.build import build
+    return build(check_only=args.check)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="zhibiao", description="Zhibiao 预算绩效指标库：知识图谱、检索与目标审核服务")
+    sub = ap.add_subparsers(dest="command", metavar="命令")
+
+    def add(name: str, help_text: str, func: Callable, store: bool = True) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(func=func)
+        if store:
+            p.add_argument("--store", metavar="URL", help="存储地址：sqlite:///路径 或 neo4j://主机:端口"
+                           "（默认取环境变量 ZHIBIAO_STORE，否则 sqlite:///./zhibiao.db）")
+            p.add_argument("--no-seed", action="store_true",
+                           help="存储为空时不载入内置指标库（亦可设 ZHIBIAO_SEED=0）")
+        return p
+
+    p = add("serve", "启动 HTTP API 服务", cmd_serve)
+    p.add_argument("--host", default=os.environ.get("ZHIBIAO_HOST", "127.0.0.1"), help="监听地址（默认 127.0.0.1）")
+    p.add_argument("--port", type=int, default=int(os.environ.get("ZHIBIAO_PORT", "8000")), help="端口（默认 8000）")
+    p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    p = add("load", "校验并加载指标文件（CSV/XLSX/JSON/Turtle/JSON-LD），全部成功或全部不写", cmd_load)
+    p.add_argument("path", help="要加载的文件")
+    p.add_argument("--dry-run", action="store_true", help="只校验，不写入")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出加载报告")
+    p.add_argument("--verbose", action="store_true", help="列出全部警告")
+    p = add("stats", "指标库统计", cmd_stats)
+    p.add_argument("--json", action="store_true", help="以 JSON 输出")
+    p = add("show", "查看一个指标及其关联", cmd_show)
+    p.add_argument("id", help="指标编码")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出")
+    p = add("export", "导出整个指标库", cmd_export)
+    p.add_argument("--format", required=True, choices=["ttl", "jsonld", "csv", "json"], help="导出格式")
+    p.add_argument("--output", required=True, help="输出文件（- 为标准输出）")
+    p = add("history", "加载历史与版本", cmd_history)
+    p.add_argument("--json", action="store_true", help="以 JSON 输出")
+    p = add("build-library", "从 ontology/catalogue 源文件生成规范库文件", cmd_build_library, store=False)
+    p.add_argument("--check", action="store_true", help="只检查库文件是否与源文件一致")
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = build_parser()
+    args = ap.parse_args(argv)
+    if not getattr(args, "func", None):
+        ap.print_help()
+        return EXIT_USAGE
+    try:
+        return args.func(args)
+    except StoreError as e:
+        print(f"[{e.code}] {e}", file=sys.stderr)
+        return EXIT_STORE
+    except KeyboardInterrupt:
+        print("已中断", file=sys.stderr)
+        return 130

@@ -1,0 +1,186 @@
+"""Read models of the indicator library: statistics, the category and sector trees, filtered
+listings and indicator details with neighbours.
+
+The small vocabularies (categories, sectors, fields, project types) are read once per library
+version into a cached view; indicators are listed from the store so pagination stays cheap."""
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from graph.store import GraphStore, Node
+from graph.view import GraphView, build_view, view_of
+from ontology.nodes import (APPLIES_TO, CATEGORY, FIELD, IN_CATEGORY, IN_FIELD, IN_SECTOR,
+                            INDICATOR, LEVEL1, PART_OF, PROJECT_TYPE, SECTOR)
+
+
+class BadQuery(ValueError):
+    """A parameter names something that does not exist; the message lists the valid choices."""
+
+    def __init__(self, code: str, message: str, choices: list[str] | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.choices = choices or []
+
+
+class NotFound(LookupError):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+_VOCAB_LABELS = (LEVEL1, CATEGORY, SECTOR, FIELD, PROJECT_TYPE)
+
+
+class Library:
+    """The library as the API and CLI see it, over any GraphStore."""
+
+    def __init__(self, store: GraphStore):
+        self.store = store
+        self._lock = threading.Lock()
+        self._vocab: GraphView | None = None
+        self._graph: GraphView | None = None
+
+    # --- vocabulary view, refreshed when the library version changes --------------------
+    def vocab(self) -> GraphView:
+        version = self.store.version()
+        view = self._vocab
+        if view is None or view.version != version:
+            with self._lock:
+                view = self._vocab
+                if view is None or view.version != version:
+                    nodes = [n for label in _VOCAB_LABELS for n in self.store.iter_label(label)]
+                    view = build_view(version, nodes)
+                    self._vocab = view
+        return view
+
+    def stats(self) -> dict[str, Any]:
+        s = self.store
+        active_industry = s.count(INDICATOR, {"scope": "industry", "status": "active"})
+        return {
+            "general_categories": s.count(CATEGORY),
+            "level1_groups": s.count(LEVEL1),
+            "industry_indicators": active_industry,
+            "general_indicators": s.count(INDICATOR, {"scope": "general", "status": "active"}),
+            "deprecated_indicators": s.count(INDICATOR, {"status": "deprecated"}),
+            "sectors": s.count(SECTOR),
+            "fields": s.count(FIELD),
+            "project_types": s.count(PROJECT_TYPE),
+            "library_version": s.version(),
+        }
+
+    def category_tree(self) -> list[dict]:
+        v = self.vocab()
+        groups = sorted(v.by_label(LEVEL1), key=lambda n: n.props.get("order", 0))
+        out = []
+        for g in groups:
+            cats = sorted((v.nodes[c] for c in v.sources(g.id, PART_OF)), key=lambda n: n.props.get("order", 0))
+            out.append({"code": g.id, "name": g.props["name"],
+                        "categories": [{"code": c.id, "name": c.props["name"], "short": c.props.get("short"),
+                                        "kind": c.props.get("kind"), "use": c.props.get("use")} for c in cats]})
+        return out
+
+    def sector_tree(self) -> list[dict]:
+        v = self.vocab()
+        out = []
+        for s in sorted(v.by_label(SECTOR), key=lambda n: n.props["code"]):
+            fields = sorted((v.nodes[f] for f in v.sources(s.id, PART_OF)), key=lambda n: n.props["name"])
+            out.append({"code": s.props["code"], "name": s.props["name"], "id": s.id, "fields": [
+                {"id": f.id, "name": f.props["name"], "project_types": [
+                    {"id": p, "name": v.nodes[p].props["name"], "keywords": v.nodes[p].props.get("keywords", [])}
+                    for p in sorted(v.sources(f.id, PART_OF), key=lambda i: v.nodes[i].props["name"])]}
+                for f in fields]})
+        return out
+
+    # --- resolving names given by users ------------------------------------------------
+    def resolve(self, label: str, text: str, sector: str | None = None) -> str:
+        """An id from an id, a code or a name; BadQuery listing valid choices otherwise."""
+        v = self.vocab()
+        t = text.strip()
+        cands = v.by_label(label)
+        if sector:
+            cands = [n for n in cands if sector in (dict(n.edges).get(IN_SECTOR), dict(n.edges).get(PART_OF))]
+        for n in cands:
+            if t in (n.id, n.props.get("name"), n.props.get("code"), n.props.get("short")):
+                return n.id
+        what = {SECTOR: "行业", FIELD: "领域", PROJECT_TYPE: "项目类型", CATEGORY: "二级指标类别"}.get(label, label)
+        choices = sorted({n.props.get("name", n.id) for n in cands})
+        shown = "、".join(choices[:40]) + ("等" if len(choices) > 40 else "")
+        raise BadQuery(f"unknown_{label.lower()}", f"未知的{what}「{t}」；可选：{shown}", choices)
+
+    # --- indicators --------------------------------------------------------------------
+    def describe(self, node: Node) -> dict[str, Any]:
+        v = self.vocab()
+        p = node.props
+        rel: dict[str, Any] = {"category": None, "level1": None, "sector": None, "field": None, "project_types": []}
+        for typ, dst in node.edges:
+            target = v.nodes.get(dst)
+            name = target.props.get("name") if target else None
+            if typ == IN_CATEGORY:
+                rel["category"] = {"code": dst, "name": name}
+                parent = target and dict(target.edges).get(PART_OF)
+                if parent and parent in v.nodes:
+                    rel["level1"] = {"code": parent, "name": v.nodes[parent].props["name"]}
+            elif typ == IN_SECTOR:
+                rel["sector"] = {"code": dst.removeprefix("SEC-"), "name": name}
+            elif typ == IN_FIELD:
+                rel["field"] = {"id": dst, "name": name}
+            elif typ == APPLIES_TO:
+                rel["project_types"].append({"id": dst, "name": name})
+        return {"id": node.id, "name": p.get("name"), **rel,
+                **{k: p.get(k) for k in ("scope", "unit", "value_kind", "direction", "typical_value", "basis",
+                                         "definition", "formula", "data_source", "synonyms", "status")}}
+
+    def list_indicators(self, sector: str | None = None, field: str | None = None,
+                        project_type: str | None = None, category: str | None = None,
+                        status: str | None = "active", scope: str | None = None,
+                        offset: int = 0, limit: int = 50) -> dict[str, Any]:
+        links: dict[str, str] = {}
+        sid = self.resolve(SECTOR, sector) if sector else None
+        if sid:
+            links[IN_SECTOR] = sid
+        if field:
+            links[IN_FIELD] = self.resolve(FIELD, field, sid)
+        if project_type:
+            links[APPLIES_TO] = self.resolve(PROJECT_TYPE, project_type, sid)
+        if category:
+            links[IN_CATEGORY] = self.resolve(CATEGORY, category)
+        props = {k: val for k, val in (("status", status), ("scope", scope)) if val}
+        page = self.store.list(INDICATOR, props, links, offset, limit)
+        return {"total": page.total, "offset": offset, "limit": limit,
+                "items": [self.describe(n) for n in page.items]}
+
+    def indicator(self, node_id: str) -> dict[str, Any]:
+        node = self.store.get(node_id)
+        if node is None or node.label != INDICATOR:
+            raise NotFound(f"指标 {node_id} 不存在")
+        out = self.describe(node)
+        out["neighbours"] = [{"edge": nb.edge, "direction": nb.direction, "id": nb.node.id,
+                              "label": nb.node.label, "name": nb.node.props.get("name")}
+                             for nb in self.store.neighbours(node_id)]
+        return out
+
+    def indicators_for_project_type(self, project_type: str, include_general: bool = True) -> list[dict]:
+        """The industry indicators of a project type and, per target category, the general ones."""
+        pt = self.resolve(PROJECT_TYPE, project_type)
+        g = self.graph()
+        ids = g.sources(pt, APPLIES_TO)
+        if include_general:
+            for cat in sorted(c.id for c in g.by_label(CATEGORY) if c.props.get("use") == "target"):
+                ids += [i for i in g.sources(cat, IN_CATEGORY) if g.nodes[i].props.get("scope") == "general"]
+        return [self.describe(g.nodes[i]) for i in ids if g.nodes[i].props.get("status") == "active"]
+
+    def graph(self) -> GraphView:
+        """The whole library as a networkx view, rebuilt when the version moves."""
+        version = self.store.version()
+        view = self._graph
+        if view is None or view.version != version:
+            with self._lock:
+                if self._graph is None or self._graph.version != version:
+                    self._graph = view_of(self.store)
+                view = self._graph
+        return view
+
+    def history(self) -> list[dict]:
+        return [r.to_dict() for r in self.store.history()]

@@ -1,0 +1,35 @@
+"""Graph stores behind one interface. ``open_store(url)`` is the only place that picks a backend;
+nothing outside this package imports a backend's driver."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .store import (ChangeSet, GraphStore, LoadRecord, Neighbour, Node, Page, StoreError,
+                    StoreUnavailable, StoreURLError, VersionConflict)
+
+DEFAULT_STORE_URL = "sqlite:///./zhibiao.db"
+
+__all__ = ["ChangeSet", "GraphStore", "LoadRecord", "Neighbour", "Node", "Page", "StoreError",
+           "StoreUnavailable", "StoreURLError", "VersionConflict", "open_store", "DEFAULT_STORE_URL",
+           "store_url_from_env"]
+
+
+def store_url_from_env(explicit: str | None = None) -> str:
+    return explicit or os.environ.get("ZHIBIAO_STORE") or DEFAULT_STORE_URL
+
+
+def open_store(url: str) -> GraphStore:
+    """``sqlite:///relative.db``, ``sqlite:////abs/path.db``, ``sqlite:///:memory:``, or
+    ``neo4j://host:port`` / ``bolt://host:port`` (credentials from NEO4J_USER / NEO4J_PASSWORD)."""
+    if url.startswith("sqlite:///"):
+        from .sqlite_store import SQLiteStore
+        path = url[len("sqlite:///"):]
+        if not path:
+            raise StoreURLError("sqlite 存储地址缺少文件路径，例如 sqlite:///./zhibiao.db")
+        return SQLiteStore(path if path == ":memory:" else Path(path))
+    if url.split("://", 1)[0] in ("neo4j", "bolt", "neo4j+s", "bolt+s", "neo4j+ssc", "bolt+ssc"):
+        from .neo4j_store import Neo4jStore
+        return Neo4jStore(url, os.environ.get("NEO4J_USER", "neo4j"), os.environ.get("NEO4J_PASSWORD", ""),
+                          database=os.environ.get("NEO4J_DATABASE") or None)
+    raise StoreURLError(f"无法识别的存储地址：{url!r}；应为 sqlite:///路径 或 neo4j://主机:端口")

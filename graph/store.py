@@ -1,0 +1,202 @@
+"""The graph store interface shared by the embedded (SQLite) and the Neo4j stores.
+
+A store keeps a property graph: nodes (id, label, properties) with their outgoing edges, a library
+version that changes only when content changes, and a history of loads. Writes come as a whole
+change set applied in one transaction, so a load is all or nothing whatever the backend.
+
+Error hierarchy::
+
+    StoreError                 any store failure (Chinese message, stable ``code``)
+    ├── StoreUnavailable       the backend cannot be reached (API answers 503)
+    ├── VersionConflict        another writer changed the library since the change set was computed
+    └── StoreURLError          the --store URL is not understood
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Iterator
+
+
+class StoreError(Exception):
+    code = "store_error"
+
+    def __init__(self, message: str, code: str | None = None):
+        super().__init__(message)
+        if code:
+            self.code = code
+
+
+class StoreUnavailable(StoreError):
+    code = "store_unavailable"
+
+
+class VersionConflict(StoreError):
+    code = "version_conflict"
+
+
+class StoreURLError(StoreError):
+    code = "bad_store_url"
+
+
+Edge = tuple[str, str]  # (edge type, target node id)
+
+
+@dataclass
+class Node:
+    id: str
+    label: str
+    props: dict[str, Any]
+    edges: list[Edge] = field(default_factory=list)
+
+    def content_hash(self) -> str:
+        """Hash of everything a load can change; equal hashes mean an upsert is a no-op."""
+        payload = json.dumps([self.label, self.props, sorted(self.edges)], ensure_ascii=False,
+                             sort_keys=True, separators=(",", ":"))
+        return hashlib.sha1(payload.encode("utf-8")).hexdigest()
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "label": self.label, "props": self.props,
+                "edges": [list(e) for e in self.edges]}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Node":
+        return cls(d["id"], d["label"], dict(d["props"]), [tuple(e) for e in d.get("edges", [])])
+
+
+@dataclass
+class ChangeSet:
+    """Nodes to create or replace (with their full set of outgoing edges).
+
+    ``base_version`` is the library version the change set was computed against; a store refuses
+    it when the version moved in between (optimistic concurrency between loaders)."""
+    upserts: list[Node] = field(default_factory=list)
+    base_version: int | None = None
+
+    def __len__(self) -> int:
+        return len(self.upserts)
+
+
+@dataclass
+class LoadRecord:
+    """One entry of the load history: what was loaded, when, and what it did to the library."""
+    source: str
+    file_hash: str
+    format: str
+    counts: dict[str, int]
+    version_before: int = 0
+    version_after: int = 0
+    at: str = ""
+    seq: int = 0
+    note: str = ""
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Page:
+    total: int
+    items: list[Node]
+
+
+@dataclass
+class Neighbour:
+    edge: str
+    direction: str  # "out" (this node → other) or "in" (other → this node)
+    node: Node
+
+
+ProgressFn = Callable[[int, int], None]
+
+
+class GraphStore(ABC):
+    """Core operations every backend implements; helpers below are built on them."""
+
+    #: whether the backend offers a native full-text index (Neo4j does)
+    has_fulltext: bool = False
+    url: str = ""
+
+    @abstractmethod
+    def apply(self, changes: ChangeSet, record: LoadRecord,
+              progress: ProgressFn | None = None) -> LoadRecord:
+        """Write the change set and the load record in one transaction.
+
+        Nodes whose content is unchanged are skipped; the library version moves by one only when
+        something changed. Returns the stored record (with versions, time and sequence)."""
+
+    @abstractmethod
+    def version(self) -> int:
+        """Current library version (0 for an empty store)."""
+
+    @abstractmethod
+    def get(self, node_id: str) -> Node | None: ...
+
+    @abstractmethod
+    def get_many(self, node_ids: Iterable[str]) -> dict[str, Node]: ...
+
+    @abstractmethod
+    def neighbours(self, node_id: str) -> list[Neighbour]: ...
+
+    @abstractmethod
+    def list(self, label: str, props: dict[str, Any] | None = None,
+             links: dict[str, str] | None = None, offset: int = 0,
+             limit: int | None = None) -> Page:
+        """Nodes of one label whose properties equal ``props`` and that have an outgoing edge of
+        each type in ``links`` to the given node id, ordered by id."""
+
+    @abstractmethod
+    def count(self, label: str, props: dict[str, Any] | None = None) -> int: ...
+
+    @abstractmethod
+    def snapshot(self) -> tuple[int, list[Node]]:
+        """The version and every node with its edges, read consistently."""
+
+    @abstractmethod
+    def history(self) -> list[LoadRecord]:
+        """Load history, oldest first."""
+
+    @abstractmethod
+    def restore_history(self, records: list[LoadRecord], version: int) -> None:
+        """Replace history and version (used by migrate to carry a store over whole)."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    # --- helpers with default bodies -------------------------------------------------
+    def iter_label(self, label: str, batch: int = 2000) -> Iterator[Node]:
+        offset = 0
+        while True:
+            page = self.list(label, offset=offset, limit=batch)
+            yield from page.items
+            offset += len(page.items)
+            if not page.items or offset >= page.total:
+                return
+
+    def is_empty(self) -> bool:
+        return self.version() == 0 and self.count("Category") == 0
+
+    def __enter__(self) -> "GraphStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def diff(changes: Iterable[Node], current: dict[str, Node]) -> tuple[list[Node], dict[str, int]]:
+    """Keep only nodes that are new or changed; count created / updated / unchanged."""
+    out: list[Node] = []
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    for n in changes:
+        old = current.get(n.id)
+        if old is None:
+            counts["created"] += 1
+            out.append(n)
+        elif old.content_hash() != n.content_hash():
+            counts["updated"] += 1
+            out.append(n)
+        else:
+            counts["unchanged"] += 1
+    return out, counts
