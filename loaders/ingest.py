@@ -100,6 +100,8 @@ def _shacl(nodes: list[Node], store: GraphStore, path: Path, origin: dict) -> li
     located = []
     for p in problems:
         node_id = p.message.split(" ", 2)[1] if p.message.startswith("节点 ") else None
+        if node_id not in ids:
+            continue  # context nodes (already stored) are only there for sh:class lookups
         f, r = origin.get(node_id, (path.name, None))
         located.append(Problem(p.code, p.message, f, r, None, p.field))
     return located

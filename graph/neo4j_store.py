@@ -1,0 +1,253 @@
+"""Neo4j store: the same interface on a Neo4j 5 server through the official driver.
+
+A load is one explicit transaction of batched ``UNWIND`` writes, so a dropped connection or a
+failing batch leaves nothing behind. Node properties are kept both flattened (for filters and the
+full-text index) and as one JSON string (``_props``) so that reads return exactly what was written.
+Cypher text lives in ``cypher.py``; user values only ever travel as parameters."""
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterable, TypeVar
+
+from neo4j import GraphDatabase, basic_auth
+from neo4j.exceptions import (AuthError, DatabaseUnavailable, Neo4jError, ServiceUnavailable,
+                              SessionExpired, TransientError)
+
+from . import cypher as Q
+from .store import (ChangeSet, GraphStore, LoadRecord, Neighbour, Node, Page, ProgressFn,
+                    StoreError, StoreUnavailable, VersionConflict)
+
+T = TypeVar("T")
+_BATCH = 1000
+_RESERVED = {"id", "_label", "_hash", "_props"}
+_UNAVAILABLE = (ServiceUnavailable, SessionExpired, DatabaseUnavailable, ConnectionError, OSError)
+
+
+def _flat(node: Node, digest: str) -> dict[str, Any]:
+    props: dict[str, Any] = {"id": node.id, "_label": node.label, "_hash": digest,
+                             "_props": json.dumps(node.props, ensure_ascii=False, sort_keys=True)}
+    for k, v in node.props.items():
+        if k in _RESERVED or v is None:
+            continue
+        if isinstance(v, (str, int, float, bool)):
+            props[k] = v
+        elif isinstance(v, list) and all(isinstance(x, str) for x in v):
+            props[k] = v
+    if node.label == "Indicator":
+        props["synonyms_text"] = " ".join(node.props.get("synonyms") or [])
+    return props
+
+
+class Neo4jStore(GraphStore):
+    has_fulltext = True
+
+    def __init__(self, url: str, user: str = "neo4j", password: str = "", database: str | None = None,
+                 retries: int = 3):
+        self.url = url
+        self.database = database
+        self.retries = retries
+        auth = basic_auth(user, password) if password else None
+        self._driver = GraphDatabase.driver(url, auth=auth, connection_timeout=5, max_transaction_retry_time=10,
+                                            connection_acquisition_timeout=10)
+        self._schema_ready = False
+
+    # --- plumbing -------------------------------------------------------------------
+    def _unavailable(self, e: Exception) -> StoreUnavailable:
+        return StoreUnavailable(f"无法连接 Neo4j（{self.url}）：{e.__class__.__name__}")
+
+    def _session(self):
+        return self._driver.session(database=self.database)
+
+    def _ensure_schema(self) -> None:
+        if self._schema_ready:
+            return
+        try:
+            with self._session() as s:
+                for stmt in Q.SCHEMA:
+                    s.run(stmt).consume()
+        except _UNAVAILABLE as e:
+            raise self._unavailable(e) from e
+        except AuthError as e:
+            raise StoreUnavailable(f"Neo4j 认证失败（检查 NEO4J_USER/NEO4J_PASSWORD）：{e.message}") from e
+        self._schema_ready = True
+
+    def _read(self, fn: Callable[[Any], T]) -> T:
+        self._ensure_schema()
+        try:
+            with self._session() as s:
+                return s.execute_read(fn)
+        except _UNAVAILABLE as e:
+            raise self._unavailable(e) from e
+        except Neo4jError as e:
+            raise StoreError(f"Neo4j 查询失败：{e.message}") from e
+
+    # --- writes ---------------------------------------------------------------------
+    def apply(self, changes: ChangeSet, record: LoadRecord,
+              progress: ProgressFn | None = None) -> LoadRecord:
+        for n in changes.upserts:
+            if n.label not in Q.LABELS:
+                raise StoreError(f"未知的节点类型 {n.label!r}", "unknown_label")
+            for t, _ in n.edges:
+                if t not in Q.EDGE_TYPES:
+                    raise StoreError(f"未知的关系类型 {t!r}", "unknown_edge_type")
+        self._ensure_schema()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                with self._session() as s:
+                    with s.begin_transaction() as tx:
+                        rec = self._apply_tx(tx, changes, record, progress)
+                        tx.commit()
+                        return rec
+            except TransientError:
+                if attempt >= self.retries:
+                    raise
+                time.sleep(0.2 * attempt)
+            except _UNAVAILABLE as e:
+                raise self._unavailable(e) from e
+
+    def _apply_tx(self, tx: Any, changes: ChangeSet, record: LoadRecord,
+                  progress: ProgressFn | None) -> LoadRecord:
+        before = tx.run(Q.LOCK_META).single()["version"]
+        if changes.base_version is not None and changes.base_version != before:
+            raise VersionConflict(f"加载期间指标库版本已由 {changes.base_version} 变为 {before}，请重新加载")
+        total = len(changes.upserts)
+        todo: list[tuple[Node, str]] = []
+        for start in range(0, total, _BATCH):
+            batch = changes.upserts[start:start + _BATCH]
+            existing = {r["id"]: r["hash"] for r in tx.run(Q.HASHES, ids=[n.id for n in batch])}
+            changed = [(n, h) for n in batch if existing.get(n.id) != (h := n.content_hash())]
+            if changed:
+                ids = [n.id for n, _ in changed]
+                tx.run(Q.UPSERT_NODES, rows=[{"id": n.id, "props": _flat(n, h)} for n, h in changed]).consume()
+                tx.run(Q.REMOVE_LABELS, ids=ids).consume()
+                by_label: dict[str, list[str]] = {}
+                for n, _ in changed:
+                    by_label.setdefault(n.label, []).append(n.id)
+                for label, lids in by_label.items():
+                    tx.run(Q.ADD_LABEL[label], ids=lids).consume()
+                tx.run(Q.DELETE_OUT_EDGES, ids=ids).consume()
+                todo += changed
+            if progress:
+                progress(min(start + _BATCH, total), total)
+        # edges after all nodes, so that targets later in the change set exist
+        by_type: dict[str, list[dict[str, str]]] = {}
+        for n, _ in todo:
+            for t, d in n.edges:
+                by_type.setdefault(t, []).append({"src": n.id, "dst": d})
+        for t, rows in by_type.items():
+            for start in range(0, len(rows), _BATCH * 5):
+                tx.run(Q.CREATE_EDGES[t], rows=rows[start:start + _BATCH * 5]).consume()
+        after = before + 1 if todo else before
+        tx.run(Q.SET_VERSION, version=after).consume()
+        seq = tx.run(Q.NEXT_LOAD_SEQ).single()["seq"]
+        rec = LoadRecord(**{**record.to_dict(), "version_before": before, "version_after": after, "seq": seq,
+                            "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                            "counts": {**record.counts, "written": len(todo)}})
+        tx.run(Q.CREATE_LOAD, rec=self._load_props(rec)).consume()
+        return rec
+
+    @staticmethod
+    def _load_props(r: LoadRecord) -> dict[str, Any]:
+        return {"seq": r.seq, "at": r.at, "source": r.source, "file_hash": r.file_hash, "format": r.format,
+                "counts": json.dumps(r.counts, ensure_ascii=False), "version_before": r.version_before,
+                "version_after": r.version_after, "note": r.note}
+
+    def restore_history(self, records: list[LoadRecord], version: int) -> None:
+        self._ensure_schema()
+        try:
+            with self._session() as s:
+                with s.begin_transaction() as tx:
+                    tx.run(Q.DELETE_HISTORY).consume()
+                    for r in records:
+                        tx.run(Q.CREATE_LOAD, rec=self._load_props(r)).consume()
+                    tx.run(Q.SET_VERSION_MERGE, version=version).consume()
+                    tx.commit()
+        except _UNAVAILABLE as e:
+            raise self._unavailable(e) from e
+
+    def wipe(self) -> None:
+        """Delete everything this store wrote (tests and `migrate --replace`)."""
+        self._ensure_schema()
+        with self._session() as s:
+            s.run(Q.WIPE).consume()
+
+    # --- reads ----------------------------------------------------------------------
+    @staticmethod
+    def _nodes(records: Iterable[Any]) -> list[Node]:
+        out = []
+        for r in records:
+            edges = sorted((e[0], e[1]) for e in r["edges"] if e is not None)
+            out.append(Node(r["id"], r["label"], json.loads(r["props"]), edges))
+        return out
+
+    def version(self) -> int:
+        return self._read(lambda tx: tx.run(Q.VERSION).single()["version"])
+
+    def get(self, node_id: str) -> Node | None:
+        return self.get_many([node_id]).get(node_id)
+
+    def get_many(self, node_ids: Iterable[str]) -> dict[str, Node]:
+        ids = list(dict.fromkeys(node_ids))
+        if not ids:
+            return {}
+
+        def work(tx: Any) -> dict[str, Node]:
+            out: dict[str, Node] = {}
+            for start in range(0, len(ids), 5000):
+                out.update({n.id: n for n in self._nodes(tx.run(Q.GET_MANY, ids=ids[start:start + 5000]))})
+            return out
+        return self._read(work)
+
+    def neighbours(self, node_id: str) -> list[Neighbour]:
+        rows = self._read(lambda tx: [(r["edge"], r["direction"], r["id"]) for r in tx.run(Q.NEIGHBOURS, id=node_id)])
+        nodes = self.get_many(i for _, _, i in rows)
+        return [Neighbour(e, d, nodes[i]) for e, d, i in rows if i in nodes]
+
+    def _params(self, label: str, props: dict[str, Any] | None, links: dict[str, str] | None) -> dict[str, Any]:
+        return {"label": label, "props": dict(props or {}),
+                "links": [{"type": t, "dst": d} for t, d in (links or {}).items()]}
+
+    def list(self, label: str, props: dict[str, Any] | None = None,
+             links: dict[str, str] | None = None, offset: int = 0,
+             limit: int | None = None) -> Page:
+        p = self._params(label, props, links)
+
+        def work(tx: Any) -> Page:
+            total = tx.run(Q.COUNT, **p).single()["total"]
+            items = self._nodes(tx.run(Q.LIST, **p, offset=offset, limit=total if limit is None else limit))
+            return Page(total, items)
+        return self._read(work)
+
+    def count(self, label: str, props: dict[str, Any] | None = None) -> int:
+        p = self._params(label, props, None)
+        return self._read(lambda tx: tx.run(Q.COUNT, **p).single()["total"])
+
+    def snapshot(self) -> tuple[int, list[Node]]:
+        def work(tx: Any) -> tuple[int, list[Node]]:
+            version = tx.run(Q.VERSION).single()["version"]
+            return version, self._nodes(tx.run(Q.ALL_NODES))
+        return self._read(work)
+
+    def history(self) -> list[LoadRecord]:
+        def work(tx: Any) -> list[LoadRecord]:
+            out = []
+            for r in tx.run(Q.HISTORY):
+                l = r["l"]
+                out.append(LoadRecord(source=l["source"], file_hash=l["file_hash"], format=l["format"],
+                                      counts=json.loads(l["counts"]), version_before=l["version_before"],
+                                      version_after=l["version_after"], at=l["at"], seq=l["seq"],
+                                      note=l.get("note", "")))
+            return out
+        return self._read(work)
+
+    def fulltext(self, query: str, limit: int = 10) -> list[tuple[str, str, float]]:
+        """Neo4j's own full-text search (cjk analyzer), the baseline the search engine is measured against."""
+        return self._read(lambda tx: [(r["id"], r["name"], r["score"]) for r in
+                                      tx.run(Q.FULLTEXT_QUERY, index=Q.FULLTEXT_INDEX, query=query, limit=limit)])
+
+    def close(self) -> None:
+        self._driver.close()
