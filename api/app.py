@@ -1,16 +1,19 @@
 """The FastAPI application. The lifespan owns the store; routers only see the Library."""
 from __future__ import annotations
 
+import logging
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
 from fastapi import FastAPI
 
 from engine.library import Library
-from graph import GraphStore, open_store, store_url_from_env
+from graph import GraphStore, StoreUnavailable, open_store, store_url_from_env
 
 from . import errors
 from .routes import library
+
+logger = logging.getLogger("zhibiao.api")
 
 
 def create_app(store_url: str | None = None, seed: bool = True, store: GraphStore | None = None) -> FastAPI:
@@ -20,9 +23,13 @@ def create_app(store_url: str | None = None, seed: bool = True, store: GraphStor
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = store is None
         s = store or open_store(store_url_from_env(store_url))
-        if seed and s.is_empty():
-            from loaders import seed_bundled_library
-            seed_bundled_library(s)
+        try:
+            if seed and s.is_empty():
+                from loaders import seed_bundled_library
+                seed_bundled_library(s)
+        except StoreUnavailable as e:
+            # serve anyway: requests answer 503 until the store is reachable again
+            logger.warning("存储不可用，服务先以 503 应答：%s", e)
         app.state.library = Library(s)
         try:
             yield

@@ -166,6 +166,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from engine.migrate import migrate
+    src, dst = open_store(args.from_url), open_store(args.to_url)
+    try:
+        update, close = _progress("迁移")
+        try:
+            result = migrate(src, dst, replace=args.replace, progress=update)
+        finally:
+            close()
+    finally:
+        src.close()
+        dst.close()
+    print(f"已迁移 {result['nodes']} 个节点、{result['loads']} 条加载记录，目标库版本 {result['version']}", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_build_library(args: argparse.Namespace) -> int:
     from ontology.build import build
     return build(check_only=args.check)
@@ -204,6 +220,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", required=True, help="输出文件（- 为标准输出）")
     p = add("history", "加载历史与版本", cmd_history)
     p.add_argument("--json", action="store_true", help="以 JSON 输出")
+    p = add("migrate", "把整个存储（含版本与加载历史）复制到另一个存储，如从嵌入式迁到 Neo4j", cmd_migrate, store=False)
+    p.add_argument("--from", dest="from_url", required=True, metavar="URL", help="源存储地址")
+    p.add_argument("--to", dest="to_url", required=True, metavar="URL", help="目标存储地址（须为空，除非 --replace）")
+    p.add_argument("--replace", action="store_true", help="目标非空时先清空（仅 Neo4j 目标支持）")
     p = add("build-library", "从 ontology/catalogue 源文件生成规范库文件", cmd_build_library, store=False)
     p.add_argument("--check", action="store_true", help="只检查库文件是否与源文件一致")
     return ap
