@@ -52,10 +52,16 @@ class Node:
     edges: list[Edge] = field(default_factory=list)
 
     def content_hash(self) -> str:
-        """Hash of everything a load can change; equal hashes mean an upsert is a no-op."""
+        """Hash of everything a load can change; equal hashes mean an upsert is a no-op.
+
+        Cached on first use: nodes of a change set are not mutated once built."""
+        cached = self.__dict__.get("_hash")
+        if cached is not None:
+            return cached
         payload = json.dumps([self.label, self.props, sorted(self.edges)], ensure_ascii=False,
                              sort_keys=True, separators=(",", ":"))
-        return hashlib.sha1(payload.encode("utf-8")).hexdigest()
+        self.__dict__["_hash"] = digest = hashlib.sha1(payload.encode("utf-8")).hexdigest()
+        return digest
 
     def to_dict(self) -> dict:
         return {"id": self.id, "label": self.label, "props": self.props,

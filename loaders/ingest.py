@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -21,6 +22,7 @@ from .readers import ReadError
 from .records import StoreIndex, check_nodes, near_duplicates, rows_to_nodes
 
 Progress = Callable[[int, int], None]
+_NODE_ID = re.compile(r'^\{"edges": \[.*?\], "id": "([^"]+)"')
 
 
 @dataclass
@@ -72,11 +74,9 @@ def _nodes_from_document(path: Path, doc: dict, text: str) -> tuple[list[Node], 
     nodes, origin, problems = [], {}, []
     line_of = {}
     for lineno, line in enumerate(text.splitlines(), start=1):
-        if line.startswith('{"edges"') or line.startswith('{"id"'):
-            try:
-                line_of[json.loads(line.rstrip(","))["id"]] = lineno
-            except (ValueError, KeyError, TypeError):
-                pass
+        m = _NODE_ID.search(line)
+        if m:
+            line_of.setdefault(m.group(1), lineno)
     for i, d in enumerate(doc.get("nodes") or []):
         try:
             n = Node.from_dict(d)
@@ -134,6 +134,9 @@ def load_file(path: str | Path, store: GraphStore, *, dry_run: bool = False,
         if not path.exists() or not path.is_file():
             raise ReadError([Problem("file_not_found", "文件不存在", str(path))])
         readers.check_size(path)
+        file_hash = _sha256(path)
+        # the bundled library passed every check at build time (stamp): no need to repeat them
+        trusted = _bundled_stamp_ok(path, file_hash)
         fmt = readers.detect_format(path)
         report.format = fmt
         nodes: list[Node]
@@ -151,7 +154,8 @@ def load_file(path: str | Path, store: GraphStore, *, dry_run: bool = False,
                 nodes, origin, probs = _nodes_from_document(path, doc, text)
                 report.problems += probs
                 report.rows = len(doc["nodes"]) if isinstance(doc["nodes"], list) else 0
-                report.problems += check_nodes(nodes, path.name, store, origin)
+                if not trusted:
+                    report.problems += check_nodes(nodes, path.name, store, origin)
             else:
                 table = readers.rows_from_json(path, doc)
                 report.rows = len(table.rows)
@@ -177,18 +181,18 @@ def load_file(path: str | Path, store: GraphStore, *, dry_run: bool = False,
         raise LoadError(report) from None
     if report.errors:
         raise LoadError(report)
-    file_hash = _sha256(path)
     current = store.get_many(n.id for n in nodes)
     changed, counts = diff(nodes, current)
     # unchanged nodes passed SHACL when they were stored; only what this load changes is checked
-    if shacl and changed and not _bundled_stamp_ok(path, file_hash):
+    if shacl and changed and not trusted:
         report.problems += _shacl(changed, store, path, origin)
         if report.errors:
             raise LoadError(report)
     ind_changed = [n for n in changed if n.label == INDICATOR]
-    same_group = [n for n in store.iter_label(INDICATOR)] if ind_changed else []
-    report.problems += near_duplicates(ind_changed, [n for n in same_group if n.id not in {c.id for c in ind_changed}],
-                                       field_rules()["near_duplicate_threshold"])
+    changed_ids = {c.id for c in ind_changed}
+    if not trusted:
+        others = [n for n in store.iter_label(INDICATOR) if n.id not in changed_ids] if ind_changed else []
+        report.problems += near_duplicates(ind_changed, others, field_rules()["near_duplicate_threshold"])
     counts["deprecated"] = sum(1 for n in changed if n.props.get("status") == "deprecated")
     counts["indicators"] = sum(1 for n in nodes if n.label == INDICATOR)
     counts["rows"] = report.rows

@@ -10,10 +10,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from graph.store import GraphStore, Node
-from ontology.model import (Field, Indicator, ProjectType, field_id, general_indicator_id,
+from ontology.model import (INDICATOR_FIELDS, Field, Indicator, ProjectType, field_id, general_indicator_id,
                             industry_indicator_id, project_type_id, sector_id)
 from ontology.nodes import (APPLIES_TO, category_nodes, FIELD, INDICATOR, LABELS, PART_OF, PROJECT_TYPE, SECTOR,
-                            field_node, indicator_node, node_indicator, project_type_node, sector_node)
+                            field_node, indicator_node, indicator_record, project_type_node, sector_node)
 from ontology.problems import Problem
 from ontology.model import Sector
 from ontology.rules import check_indicator
@@ -238,14 +238,15 @@ def check_nodes(nodes: list[Node], fname: str, store: GraphStore, origin: dict[s
             problems.append(Problem("unknown_label", f"未知的节点类型 {n.label!r}", where[0], where[1], None, "label"))
             continue
         if n.label == INDICATOR:
-            try:
-                rec = node_indicator(n)
-            except TypeError as e:
-                problems.append(Problem("bad_record", f"指标 {n.id} 的字段不正确：{e}", where[0], where[1]))
+            rec = indicator_record(n)
+            unknown = set(n.props) - set(INDICATOR_FIELDS)
+            if unknown:
+                problems.append(Problem("bad_record", f"指标 {n.id} 含有未知字段：{'、'.join(sorted(unknown))}",
+                                        where[0], where[1]))
                 continue
-            for fieldname, code, msg in check_indicator(rec.to_dict()):
+            for fieldname, code, msg in check_indicator(rec):
                 problems.append(Problem(code, f"指标 {n.id}：{msg}", where[0], where[1], None, fieldname))
-            if rec.scope == "industry" and (not rec.sector or not rec.project_types):
+            if rec.get("scope") == "industry" and (not rec["sector"] or not rec["project_types"]):
                 problems.append(Problem("missing_field", f"行业专用指标 {n.id} 缺少行业或项目类型", where[0], where[1]))
     targets = {d for n in nodes for _, d in n.edges} - set(ids)
     known = store.get_many(targets)
@@ -260,32 +261,36 @@ def check_nodes(nodes: list[Node], fname: str, store: GraphStore, origin: dict[s
 
 def near_duplicates(nodes: list[Node], store_nodes: list[Node], threshold: int) -> list[Problem]:
     """Similar (not identical) names in the same category and sector: likely the same indicator twice."""
-    from rapidfuzz import fuzz, process
+    from rapidfuzz import fuzz
+    from rapidfuzz.process import cdist
+
+    def key(n: Node) -> tuple:
+        e = dict.fromkeys(("IN_CATEGORY", "IN_SECTOR"), "")
+        for t, d in n.edges:
+            if t in e:
+                e[t] = d
+        return (e["IN_CATEGORY"], e["IN_SECTOR"])
     groups: dict[tuple, dict[str, str]] = defaultdict(dict)
     for n in store_nodes + nodes:
-        if n.label != INDICATOR:
-            continue
-        e = defaultdict(list)
-        for t, d in n.edges:
-            e[t].append(d)
-        groups[(tuple(e["IN_CATEGORY"]), tuple(e["IN_SECTOR"]))][n.id] = n.props.get("name", "")
+        if n.label == INDICATOR:
+            groups[key(n)][n.id] = n.props.get("name", "")
+    new_by_group: dict[tuple, list[Node]] = defaultdict(list)
+    for n in nodes:
+        if n.label == INDICATOR:
+            new_by_group[key(n)].append(n)
     out = []
     reported: set[frozenset] = set()
-    for n in nodes:
-        if n.label != INDICATOR:
-            continue
-        e = defaultdict(list)
-        for t, d in n.edges:
-            e[t].append(d)
-        group = groups[(tuple(e["IN_CATEGORY"]), tuple(e["IN_SECTOR"]))]
-        name = n.props.get("name", "")
-        ids = [i for i in group if i != n.id and group[i] != name]
-        for match, score, idx in process.extract(name, [group[i] for i in ids], scorer=fuzz.ratio,
-                                                 score_cutoff=threshold, limit=3):
-            pair = frozenset((n.id, ids[idx]))
-            if pair in reported:
-                continue
-            reported.add(pair)
-            out.append(Problem("near_duplicate", f"指标「{name}」（{n.id}）与同类别同行业的「{match}」（{ids[idx]}）"
-                                                 f"名称相近（相似度 {score:.0f}），请确认不是重复指标", severity="warning"))
+    for k, new in new_by_group.items():
+        ids = list(groups[k])
+        names = [groups[k][i] for i in ids]
+        scores = cdist([n.props.get("name", "") for n in new], names, scorer=fuzz.ratio, score_cutoff=threshold)
+        for row, n in enumerate(new):
+            name = n.props.get("name", "")
+            for col in scores[row].nonzero()[0]:
+                other, score = ids[col], scores[row][col]
+                if other == n.id or names[col] == name or frozenset((n.id, other)) in reported:
+                    continue
+                reported.add(frozenset((n.id, other)))
+                out.append(Problem("near_duplicate", f"指标「{name}」（{n.id}）与同类别同行业的「{names[col]}」（{other}）"
+                                                     f"名称相近（相似度 {score:.0f}），请确认不是重复指标", severity="warning"))
     return out

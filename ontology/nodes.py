@@ -65,7 +65,8 @@ def indicator_node(ind: Indicator) -> Node:
     return Node(ind.id, INDICATOR, props, sorted(set(edges)))
 
 
-def node_indicator(node: Node) -> Indicator:
+def indicator_record(node: Node) -> dict:
+    """The indicator's fields as a plain dict (cheap: no dataclass round trip), for validation."""
     rel: dict = {"category": None, "sector": None, "field": None, "project_types": []}
     for typ, dst in node.edges:
         if typ == IN_CATEGORY:
@@ -76,4 +77,9 @@ def node_indicator(node: Node) -> Indicator:
             rel["field"] = dst
         elif typ == APPLIES_TO:
             rel["project_types"].append(dst)
-    return Indicator.from_dict({"id": node.id, **node.props, **rel})
+    return {"id": node.id, **node.props, **rel}
+
+
+def node_indicator(node: Node) -> Indicator:
+    return Indicator.from_dict(indicator_record(node))
+

@@ -122,8 +122,13 @@ def shapes_graph() -> Graph:
 
 
 def shapes_hash() -> str:
+    """Hash of everything validation depends on: the SHACL shapes and the field-rule data."""
     import hashlib
-    return hashlib.sha256((HERE / "shapes.ttl").read_bytes()).hexdigest()
+    h = hashlib.sha256()
+    for path in (HERE / "shapes.ttl", HERE / "data" / "field_rules.yaml", HERE / "data" / "units.tsv",
+                 HERE / "data" / "categories.yaml", HERE / "data" / "sectors.yaml"):
+        h.update(path.read_bytes())
+    return h.hexdigest()
 
 
 @lru_cache(maxsize=1)

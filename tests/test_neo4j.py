@@ -16,7 +16,7 @@ import pytest
 from graph import StoreUnavailable, open_store
 from loaders import load_file
 
-from .conftest import NEO4J_URI, REQUIRE_NEO4J
+from conftest import NEO4J_URI, REQUIRE_NEO4J
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.skipif(
     not NEO4J_URI and not REQUIRE_NEO4J,
