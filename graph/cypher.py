@@ -51,5 +51,5 @@ NEIGHBOURS = ("MATCH (n:ZNode {id: $id}) "
               "UNION ALL MATCH (n)<-[r]-(m:ZNode) RETURN type(r) AS edge, 'in' AS direction, m } "
               "RETURN edge, direction, m.id AS id ORDER BY direction DESC, edge, id")
 WIPE = "MATCH (n) WHERE n:ZNode OR n:ZLoad OR n:ZMeta DETACH DELETE n"
-FULLTEXT_QUERY = ("CALL db.index.fulltext.queryNodes($index, $query, {limit: $limit}) YIELD node, score "
+FULLTEXT_QUERY = ("CALL db.index.fulltext.queryNodes($index, $text, {limit: $limit}) YIELD node, score "
                   "WHERE node.status = 'active' RETURN node.id AS id, node.name AS name, score")

@@ -247,7 +247,7 @@ class Neo4jStore(GraphStore):
     def fulltext(self, query: str, limit: int = 10) -> list[tuple[str, str, float]]:
         """Neo4j's own full-text search (cjk analyzer), the baseline the search engine is measured against."""
         return self._read(lambda tx: [(r["id"], r["name"], r["score"]) for r in
-                                      tx.run(Q.FULLTEXT_QUERY, index=Q.FULLTEXT_INDEX, query=query, limit=limit)])
+                                      tx.run(Q.FULLTEXT_QUERY, index=Q.FULLTEXT_INDEX, text=query, limit=limit)])
 
     def close(self) -> None:
         self._driver.close()

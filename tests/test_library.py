@@ -29,6 +29,28 @@ def test_library_file_is_what_the_sources_give(catalogue) -> None:
         "ontology/library/library.json is stale: run `zhibiao build-library`"
 
 
+def test_shacl_stamp_is_current() -> None:
+    """The stamp lets a seed skip re-validation; it must certify this exact file and these rules."""
+    import hashlib
+    import json
+    from ontology.build import STAMP_FILE
+    stamp = json.loads(STAMP_FILE.read_text(encoding="utf-8"))
+    assert stamp["conforms"] is True
+    assert stamp["sha256"] == hashlib.sha256(LIBRARY_FILE.read_bytes()).hexdigest()
+    assert stamp["shapes_sha256"] == rdf.shapes_hash(), "rules changed: run `zhibiao build-library`"
+
+
+def test_a_modified_copy_of_the_library_is_fully_validated(tmp_path: Path, sqlite_store) -> None:
+    from loaders import LoadError
+    text = LIBRARY_FILE.read_text(encoding="utf-8").replace('"unit": "平方米"', '"unit": "平方米米"', 1)
+    copy = tmp_path / "library.json"
+    copy.write_text(text, encoding="utf-8")
+    with pytest.raises(LoadError) as info:
+        load_file(copy, sqlite_store)
+    assert info.value.report.errors[0].code == "bad_unit" and info.value.report.errors[0].row
+    assert sqlite_store.version() == 0
+
+
 def test_counts_and_coverage(catalogue) -> None:
     industry = [i for i in catalogue.indicators if i.scope == "industry"]
     assert len(industry) == 10285
