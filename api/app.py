@@ -11,7 +11,7 @@ from engine.library import Library
 from graph import GraphStore, StoreUnavailable, open_store, store_url_from_env
 
 from . import errors
-from .routes import library
+from .routes import library, targets
 
 logger = logging.getLogger("zhibiao.api")
 
@@ -42,4 +42,5 @@ def create_app(store_url: str | None = None, seed: bool = True, store: GraphStor
                               "message 为中文说明。")
     errors.install(app)
     app.include_router(library.router)
+    app.include_router(targets.router)
     return app

@@ -42,7 +42,7 @@ def naive(store: Neo4jStore, ns: list[Node]) -> float:
     with store._session() as s:
         for n in ns:
             s.run("MERGE (n:ZNode {id: $id}) SET n = $props", id=n.id, props=_flat(n, n.content_hash())).consume()
-            s.run(Q.ADD_LABEL[n.label], ids=[n.id]).consume()
+            s.run(f"MATCH (n:ZNode {{id: $id}}) SET n:{n.label}", id=n.id).consume()
         for n in ns:
             for typ, dst in n.edges:
                 s.run(Q.CREATE_EDGES[typ], rows=[{"src": n.id, "dst": dst}]).consume()

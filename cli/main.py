@@ -226,6 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--replace", action="store_true", help="目标非空时先清空（仅 Neo4j 目标支持）")
     p = add("build-library", "从 ontology/catalogue 源文件生成规范库文件", cmd_build_library, store=False)
     p.add_argument("--check", action="store_true", help="只检查库文件是否与源文件一致")
+    from .check import register as register_check
+    register_check(sub, add)
     return ap
 
 

@@ -24,10 +24,11 @@ LOCK_META = ("MERGE (m:ZMeta {key: 'library'}) ON CREATE SET m.version = 0 "
 VERSION = "OPTIONAL MATCH (m:ZMeta {key: 'library'}) RETURN coalesce(m.version, 0) AS version"
 SET_VERSION = "MATCH (m:ZMeta {key: 'library'}) SET m.version = $version"
 HASHES = "MATCH (n:ZNode) WHERE n.id IN $ids RETURN n.id AS id, n._hash AS hash"
-UPSERT_NODES = "UNWIND $rows AS row MERGE (n:ZNode {id: row.id}) SET n = row.props"
+CREATE_NODES = {lb: f"UNWIND $rows AS row CREATE (n:ZNode:{lb}) SET n = row.props" for lb in LABELS}
+UPDATE_NODES = {lb: f"UNWIND $rows AS row MATCH (n:ZNode {{id: row.id}}) SET n = row.props SET n:{lb}"
+                for lb in LABELS}
 DELETE_OUT_EDGES = "MATCH (n:ZNode)-[r]->() WHERE n.id IN $ids DELETE r"
 REMOVE_LABELS = "MATCH (n:ZNode) WHERE n.id IN $ids REMOVE " + ", ".join(f"n:{lb}" for lb in LABELS)
-ADD_LABEL = {lb: f"UNWIND $ids AS id MATCH (n:ZNode {{id: id}}) SET n:{lb}" for lb in LABELS}
 CREATE_EDGES = {t: "UNWIND $rows AS row MATCH (a:ZNode {id: row.src}) MATCH (b:ZNode {id: row.dst}) "
                    f"CREATE (a)-[:{t}]->(b)" for t in EDGE_TYPES}
 NEXT_LOAD_SEQ = "OPTIONAL MATCH (l:ZLoad) RETURN coalesce(max(l.seq), 0) + 1 AS seq"

@@ -119,18 +119,23 @@ class Neo4jStore(GraphStore):
         for start in range(0, total, _BATCH):
             batch = changes.upserts[start:start + _BATCH]
             existing = {r["id"]: r["hash"] for r in tx.run(Q.HASHES, ids=[n.id for n in batch])}
-            changed = [(n, h) for n in batch if existing.get(n.id) != (h := n.content_hash())]
-            if changed:
-                ids = [n.id for n, _ in changed]
-                tx.run(Q.UPSERT_NODES, rows=[{"id": n.id, "props": _flat(n, h)} for n, h in changed]).consume()
-                tx.run(Q.REMOVE_LABELS, ids=ids).consume()
-                by_label: dict[str, list[str]] = {}
-                for n, _ in changed:
-                    by_label.setdefault(n.label, []).append(n.id)
-                for label, lids in by_label.items():
-                    tx.run(Q.ADD_LABEL[label], ids=lids).consume()
-                tx.run(Q.DELETE_OUT_EDGES, ids=ids).consume()
-                todo += changed
+            created: dict[str, list[dict]] = {}
+            updated: dict[str, list[dict]] = {}
+            for n in batch:
+                h = n.content_hash()
+                if existing.get(n.id) == h:
+                    continue
+                target = updated if n.id in existing else created
+                target.setdefault(n.label, []).append({"id": n.id, "props": _flat(n, h)})
+                todo.append((n, h))
+            old_ids = [row["id"] for rows in updated.values() for row in rows]
+            if old_ids:  # an update replaces labels and outgoing edges
+                tx.run(Q.REMOVE_LABELS, ids=old_ids).consume()
+                tx.run(Q.DELETE_OUT_EDGES, ids=old_ids).consume()
+            for label, rows in updated.items():
+                tx.run(Q.UPDATE_NODES[label], rows=rows).consume()
+            for label, rows in created.items():
+                tx.run(Q.CREATE_NODES[label], rows=rows).consume()
             if progress:
                 progress(min(start + _BATCH, total), total)
         # edges after all nodes, so that targets later in the change set exist

@@ -1,0 +1,295 @@
+"""Predicts the 二级 category of an indicator from its *name*, and finds library indicators to
+suggest as rewrites.
+
+Units often leave 一级/二级 blank or fill them wrongly, so the category has to come from the name
+itself. The evidence, strongest first: the library (a name or synonym that is exactly a library
+indicator), a keyword lexicon of unambiguous words (满意度 → 满意度指标, 及时率 → 时效),
+what the library's own names ending the same way are filed under, then weak keywords. The
+lexicon is data (review/data/classify.yaml).
+
+The index is built once per library version (from the store), or from the bundled catalogue
+when no library is given, so checking a table costs dictionary look-ups, not a scan.
+"""
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ontology.vocab import categories
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A library indicator as a suggestion needs it."""
+    id: str
+    name: str
+    category: str
+    unit: str | None
+    direction: str
+    typical: str | None
+    value_kind: str
+    sector: str | None
+    synonyms: tuple[str, ...] = ()
+
+    def target_text(self) -> str:
+        """"培训考核合格率 ≥ 90%"; "__" where the library has no typical value."""
+        if self.value_kind == "定性" or self.direction == "定性":
+            return f"{self.name}：{self.typical or '达到《…》规定的合格标准'}"
+        unit = "" if not self.unit or self.unit in ("-", "年月日") else self.unit
+        value = self.typical if self.typical and self.typical not in ("-",) else "__"
+        if self.unit == "年月日":
+            return f"{self.name} ≤ {value if value != '__' else '__月__日'}"
+        direction = self.direction if self.direction in ("≥", "≤", "=") else "≥"
+        return f"{self.name} {direction} {value}{unit}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "unit": self.unit, "direction": self.direction,
+                "typical_value": self.typical, "text": self.target_text()}
+
+
+@dataclass
+class Prediction:
+    code: str | None
+    name: str | None
+    source: str | None  # library | lexicon | library_suffix | lexicon_weak | None (cannot tell)
+
+    @property
+    def confident(self) -> bool:
+        """Exact library name or an unambiguous keyword: strong enough to contradict the filing."""
+        return self.source in ("library", "lexicon")
+    kind: str | None = None
+    level1: str | None = None
+
+
+@dataclass
+class Index:
+    version: Any
+    refs: list[Ref]
+    exact: dict[str, Ref] = field(default_factory=dict)
+    suffix: dict[str, str] = field(default_factory=dict)
+    bigrams: dict[str, dict[str, list[int]]] = field(default_factory=dict)   # category → bigram → refs
+    idf: dict[str, float] = field(default_factory=dict)
+    fallback: dict[str, Ref] = field(default_factory=dict)                   # category → general ref
+    memo: dict[tuple, Ref | None] = field(default_factory=dict)              # suggestions already made
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> dict[str, Any]:
+    raw = yaml.safe_load((DATA_DIR / "classify.yaml").read_text(encoding="utf-8"))
+    return {"strong": [(re.compile(x["pattern"]), x["category"]) for x in raw["strong"]],
+            "weak": [(re.compile(x["pattern"]), x["category"]) for x in raw["weak"]],
+            "suffix_stats": raw["suffix_stats"],
+            "topic_stop": sorted(raw.get("topic_stopwords", []), key=len, reverse=True)}
+
+
+@lru_cache(maxsize=1)
+def category_info() -> dict[str, tuple[str, str | None, str]]:
+    """code → (name, kind, level1 name)"""
+    return {c.code: (c.name, c.kind, c.level1_name) for c in categories()}
+
+
+_PUNCT = re.compile(r"[\s（）()【】\[\]“”\"'：:、，,。.]")
+
+
+def _norm_name(name: str) -> str:
+    return _PUNCT.sub("", name or "")
+
+
+def _bigrams(text: str) -> set[str]:
+    t = _norm_name(text)
+    return {t[i:i + 2] for i in range(len(t) - 1)}
+
+
+def _build(version: Any, refs: list[Ref]) -> Index:
+    idx = Index(version, refs)
+    # general indicators first so that an industry duplicate does not hide the general one
+    for r in sorted(refs, key=lambda r: (r.sector is not None, r.id)):
+        for n in (r.name, *r.synonyms):
+            idx.exact.setdefault(_norm_name(n), r)
+    st = lexicon()["suffix_stats"]
+    counts: dict[str, Counter] = defaultdict(Counter)
+    for r in refs:
+        n = _norm_name(r.name)
+        for k in range(st["min_len"], min(st["max_len"], len(n)) + 1):
+            counts[n[-k:]][r.category] += 1
+    for suf, c in counts.items():
+        total = sum(c.values())
+        cat, top = c.most_common(1)[0]
+        if total >= st["min_count"] and top / total >= st["min_purity"]:
+            idx.suffix[suf] = cat
+    inv: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    df: Counter = Counter()
+    for i, r in enumerate(refs):
+        grams = _bigrams(r.name) | {b for s in r.synonyms for b in _bigrams(s)}
+        for b in grams:
+            inv[r.category][b].append(i)
+            df[b] += 1
+        if r.sector is None and r.typical and r.typical != "-" and r.value_kind == "定量":
+            idx.fallback.setdefault(r.category, r)
+    idx.bigrams = {c: dict(v) for c, v in inv.items()}
+    n = max(len(refs), 1)
+    idx.idf = {b: math.log(1 + n / c) for b, c in df.items()}
+    return idx
+
+
+#: suggestion search limits: bigrams used per query, and the posting length beyond which a
+#: bigram is too common to be worth scanning (unless it is the query's rarest)
+MAX_GRAMS = 6
+MAX_POSTING = 400
+
+_lock = threading.Lock()
+_cache: dict[Any, Index] = {}
+
+
+def _refs_from_store(store: Any) -> list[Ref]:
+    from ontology.nodes import INDICATOR, node_indicator
+    from ontology.vocab import sectors
+    sector_names = {s.code: s.name for s in sectors()}
+    out = []
+    for node in store.iter_label(INDICATOR):
+        ind = node_indicator(node)
+        if ind.status != "active" or not ind.category:
+            continue
+        out.append(Ref(ind.id, ind.name, ind.category, ind.unit, ind.direction, ind.typical_value,
+                       ind.value_kind, sector_names.get(ind.sector or "", ind.sector), tuple(ind.synonyms)))
+    return out
+
+
+def _refs_from_catalogue() -> list[Ref]:
+    from ontology.catalogue import load_catalogue
+    from ontology.vocab import sectors
+    names = {s.code: s.name for s in sectors()}
+    return [Ref(i.id, i.name, i.category, i.unit, i.direction, i.typical_value, i.value_kind,
+                names.get(i.sector or "", i.sector), tuple(i.synonyms))
+            for i in load_catalogue().indicators if i.status == "active"]
+
+
+def index_for(library: Any | None) -> Index:
+    """The index of a Library (rebuilt when its version moves) or of the bundled catalogue."""
+    if library is None:
+        key: Any = ("catalogue",)
+        version: Any = 0
+    else:
+        store = library.store
+        version = store.version()
+        key = ("store", id(store), getattr(store, "url", ""))
+    idx = _cache.get(key)
+    if idx is not None and idx.version == version:
+        return idx
+    with _lock:
+        idx = _cache.get(key)
+        if idx is None or idx.version != version:
+            refs = _refs_from_catalogue() if library is None else _refs_from_store(library.store)
+            idx = _build(version, refs)
+            if len(_cache) >= 8:          # stores come and go (tests, migrations): keep a few
+                _cache.pop(next(iter(_cache)))
+            _cache[key] = idx
+    return idx
+
+
+def _pred(code: str, source: str) -> Prediction:
+    name, kind, level1 = category_info().get(code, (code, None, None))
+    return Prediction(code, name, source, kind, level1)
+
+
+def predict(name: str, idx: Index) -> Prediction:
+    """The 二级 category an indicator name belongs to; ``code=None`` when the name does not say."""
+    n = _norm_name(name)
+    if not n:
+        return Prediction(None, None, None)
+    ref = idx.exact.get(n)
+    if ref is not None:
+        return _pred(ref.category, "library")
+    lx = lexicon()
+    for rx, code in lx["strong"]:
+        if rx.search(n):
+            return _pred(code, "lexicon")
+    st = lx["suffix_stats"]
+    for k in range(min(st["max_len"], len(n) - 1), st["min_len"] - 1, -1):
+        code = idx.suffix.get(n[-k:])
+        if code:
+            return _pred(code, "library_suffix")
+    for rx, code in lx["weak"]:
+        if rx.search(n):
+            return _pred(code, "lexicon_weak")
+    return Prediction(None, None, None)
+
+
+@lru_cache(maxsize=1)
+def _strip_words() -> tuple[str, ...]:
+    from .rules import config
+    c = config()
+    return tuple(sorted(c["vague_words"] + c["vague_verbs"] + lexicon()["topic_stop"], key=len, reverse=True))
+
+
+def suggest(text: str, idx: Index, category: str | None = None, kind: str | None = None,
+            sector: str | None = None, exclude: set[str] | None = None) -> Ref | None:
+    """The library indicator closest to ``text`` (a vague target or a name), within a category
+    or kind when given: the rewrite a unit can adopt. Shared bigrams are weighted by rarity, so
+    "培训" outweighs "质量"; quantified indicators with a typical value are preferred."""
+    topic = _norm_name(text)
+    for w in _strip_words():
+        topic = topic.replace(w, "")
+    grams = _bigrams(topic)
+    if not grams:
+        # nothing but category words ("群众满意度" → 满意): the category's general indicator fits best
+        for cat in ([category] if category else []):
+            if cat in idx.fallback:
+                return idx.fallback[cat]
+        grams = _bigrams(text)
+    key = (frozenset(grams), category, kind, sector, frozenset(exclude or ()))
+    if key in idx.memo:
+        return idx.memo[key]
+    ref = _suggest(grams, idx, category, kind, sector, exclude)
+    if len(idx.memo) < 50000:
+        idx.memo[key] = ref
+    return ref
+
+
+def _suggest(grams: set[str], idx: Index, category: str | None, kind: str | None, sector: str | None,
+             exclude: set[str] | None) -> Ref | None:
+    info = category_info()
+    if category:
+        cats = [category]
+    elif kind:
+        cats = [code for code, (_, k, _) in info.items() if k == kind]
+    else:
+        cats = list(idx.bigrams)
+    score: dict[int, float] = defaultdict(float)
+    # the rarest bigrams carry the topic; very common ones ("合格", "满意") only add noise and time
+    ranked = sorted((g for g in grams if g in idx.idf), key=lambda g: -idx.idf[g])[:MAX_GRAMS]
+    for cat in cats:
+        table = idx.bigrams.get(cat, {})
+        for g in ranked:
+            posting = table.get(g, ())
+            if len(posting) > MAX_POSTING and g is not ranked[0]:
+                continue
+            w = idx.idf[g]
+            for i in posting[:MAX_POSTING * 4]:
+                score[i] += w
+    best: tuple | None = None
+    for i, s in score.items():
+        r = idx.refs[i]
+        if exclude and r.name in exclude:
+            continue
+        bonus = (0.5 if r.value_kind == "定量" else 0) + (0.3 if r.typical and r.typical != "-" else 0) + \
+            (0.3 if sector and r.sector == sector else 0) + (0.2 if r.sector is None else 0)
+        rank = (s + bonus, -len(r.name), r.id)
+        if best is None or rank > best[0]:
+            best = (rank, r)
+    if best is None:
+        for cat in cats:
+            if cat in idx.fallback:
+                return idx.fallback[cat]
+        return None
+    return best[1]

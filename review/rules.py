@@ -1,0 +1,428 @@
+"""Row and table checks of a performance target table.
+
+Each check is a rule with a stable code; its severity, Chinese message, suggestion template and
+source are data (review/data/rules.yaml), so a maintainer can retune wording, thresholds and word
+lists without touching this file. The checks here decide *whether* a rule fires and fill the
+template; they never invent a value: when the data to decide is missing (no project amount,
+unknown sector) the matching ``info`` rule says so.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ontology.vocab import category_index, find_sector
+
+from .classify import Index, Prediction, Ref, _bigrams, category_info, predict, suggest
+from .values import ParsedValue, parse_value
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+@lru_cache(maxsize=1)
+def config() -> dict[str, Any]:
+    """rules.yaml, read once."""
+    return yaml.safe_load((DATA_DIR / "rules.yaml").read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _compiled() -> dict[str, Any]:
+    c = config()
+    groups: dict[str, set[str]] = {}
+    for g in c["compatible_categories"]:
+        for code in g:
+            groups.setdefault(code, set()).update(g)
+    return {
+        "goal_name": [re.compile(p) for p in c["goal_name_patterns"]],
+        "name_dims": [(re.compile(x["pattern"]), x["dims"], x["expect"]) for x in c["name_dimensions"]],
+        "vague": sorted(c["vague_words"] + c["vague_verbs"], key=len, reverse=True),
+        "vague_words": sorted(c["vague_words"], key=len, reverse=True),
+        "compatible": groups,
+        "measurable": tuple(c["measurable_name_suffixes"]),
+    }
+
+
+def rule(code: str) -> dict[str, Any]:
+    return config()["rules"][code]
+
+
+@dataclass
+class Flag:
+    row: int | None
+    code: str
+    severity: str
+    message: str
+    suggestion: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "code": self.code, "severity": self.severity,
+                "message": self.message, "suggestion": self.suggestion}
+
+
+class _Safe(dict):
+    def __missing__(self, key: str) -> str:
+        return "—"
+
+
+def make_flag(row: int | None, code: str, **kw: Any) -> Flag:
+    r = rule(code)
+    ctx = _Safe({k: ("—" if v is None else v) for k, v in kw.items()})
+    return Flag(row, code, r["severity"], r["message"].format_map(ctx), r["suggestion"].format_map(ctx))
+
+
+@dataclass
+class RowContext:
+    """One input row with what the checks derive from it."""
+    index: int
+    raw: dict[str, Any]
+    name: str
+    value: str
+    parsed: ParsedValue
+    predicted: Prediction
+    filed: str | None            # 二级 category code the unit filed the row under
+    flags: list[Flag] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str | None:
+        """The kind the row counts as for the table checks: the name decides, else the filing."""
+        if self.predicted.code and self.predicted.confident:
+            return self.predicted.kind
+        if self.filed:
+            return category_info()[self.filed][1]
+        return self.predicted.kind
+
+    @property
+    def filed_kind(self) -> str | None:
+        return category_info()[self.filed][1] if self.filed else None
+
+    def is_kind(self, kind: str) -> bool:
+        """Filed as this kind, or confidently named as it."""
+        return (self.predicted.confident and self.predicted.kind == kind) or self.filed_kind == kind
+
+
+def filed_category(level2: Any, level1: Any = None) -> str | None:
+    """The category code of a 二级 cell as units write it ("数量指标", "数量", "产出数量指标")."""
+    t = re.sub(r"\s", "", str(level2 or ""))
+    if not t:
+        return None
+    idx = category_index()
+    for cand in (t, t.removesuffix("指标"), t + "指标"):
+        c = idx.get(cand)
+        if c is not None:
+            return c.code
+    for key in sorted(idx, key=len, reverse=True):
+        if len(key) >= 2 and not key.isascii() and key in t:
+            return idx[key].code
+    return None
+
+
+_PUNCT = re.compile(r"[\s，,。.;；：:、（）()“”\"'《》]")
+
+
+def _norm(text: str) -> str:
+    return _PUNCT.sub("", text or "")
+
+
+def _vague_word(text: str) -> str | None:
+    for w in _compiled()["vague"]:
+        if w in text:
+            return w
+    return None
+
+
+def name_dimension(name: str) -> tuple[list[str], str] | None:
+    """The dimensions a name implies (满意度 → %), or None when the name does not say."""
+    n = _norm(name)
+    for rx, dims, expect in _compiled()["name_dims"]:
+        if rx.search(n):
+            return dims, expect
+    return None
+
+
+def measurable_name(name: str) -> bool:
+    return _norm(name).endswith(_compiled()["measurable"])
+
+
+def example(ctx: RowContext | None, idx: Index, sector: str | None, text: str | None = None,
+            category: str | None = None, kind: str | None = None) -> str:
+    """A rewrite from the library ("培训考核合格率 ≥ 90%（指标库 G-…）") or the kind's default."""
+    if ctx is not None:
+        category = category or ctx.predicted.code or ctx.filed
+        text = text or (ctx.name + ctx.value)
+    ref: Ref | None = None
+    if category in category_info() and category_info()[category][1] is not None:
+        ref = suggest(text or "", idx, category=category, sector=sector)
+    elif kind:
+        ref = suggest(text or "", idx, kind=kind, sector=sector)
+    if ref is not None:
+        if _bigrams(ref.name) & _bigrams(text or ""):
+            return f"「{ref.target_text()}」（指标库 {ref.id}）"
+        # nothing in the library shares a word with the row: say the example is only of the kind
+        return f"「{ref.target_text()}」（指标库同类指标 {ref.id}，仅作写法参考）"
+    k = kind or (category_info().get(category or "", (None, None))[1])
+    return f"「{config()['default_examples'].get(k) or config()['default_examples'][None]}」"
+
+
+def _value_text(pv: ParsedValue) -> str:
+    return pv.raw.strip() or "（空）"
+
+
+# --- row checks ----------------------------------------------------------------------------
+def check_row(ctx: RowContext, idx: Index, project: dict[str, Any], sector: str | None) -> list[Flag]:
+    """All row rules for one row, in catalogue order; value-shape rules exclude each other so a
+    row gets the one reason that matters."""
+    c = config()
+    th = c["thresholds"]
+    pv, name, i = ctx.parsed, ctx.name, ctx.index
+    out: list[Flag] = []
+    n = _norm(name)
+    value_norm = _norm(ctx.value)
+    ex = lambda **kw: example(ctx, idx, sector, **kw)  # noqa: E731
+
+    is_input = any(t in n for t in c["input_terms"])
+    if is_input:
+        out.append(make_flag(i, "input_as_target", name=name,
+                             example=example(None, idx, sector, text=project.get("name") or name, kind="数量")))
+        return out
+
+    goal_like = any(rx.search(n) for rx in _compiled()["goal_name"]) and not measurable_name(name)
+    if goal_like:
+        out.append(make_flag(i, "name_is_goal", name=name, example=ex()))
+
+    value_done = False
+    if pv.kind == "empty":
+        out.append(make_flag(i, "empty_value", name=name, example=ex()))
+        value_done = True
+    elif goal_like:
+        value_done = True   # the row is rewritten as a whole; the name_is_goal suggestion says how
+    elif len(value_norm) >= 4 and pv.kind not in ("quantity", "range", "date", "period", "standard") and \
+            (value_norm == n or (len(n) >= 4 and value_norm in n) or
+             (len(n) >= 4 and n in value_norm and not _vague_word(value_norm))):
+        out.append(make_flag(i, "value_repeats_name", name=name, value=_value_text(pv), example=ex()))
+        value_done = True
+
+    timely = ctx.is_kind("时效")
+    cost = (ctx.predicted.confident and ctx.predicted.code == "COST-ECO") or ctx.filed == "COST-ECO"
+    if not value_done and timely and pv.kind not in ("date", "period") and not (
+            pv.kind in ("quantity", "range") and pv.dimension in ("rate", "duration", "date", "count", None)):
+        out.append(make_flag(i, "timeliness_no_date", name=name, value=_value_text(pv),
+                             example=ex(category="OUT-TIME")))
+        value_done = True
+    if not value_done and cost and not (pv.kind in ("quantity", "range")
+                                        and pv.dimension in ("money", "unit_cost", "rate", None)):
+        out.append(make_flag(i, "cost_not_money", name=name, value=_value_text(pv), example=ex(category="COST-ECO")))
+        value_done = True
+
+    always_q = set(c.get("always_quantitative_categories", []))
+    if not value_done:
+        if pv.kind == "vague":
+            out.append(make_flag(i, "vague_value", name=name, value=_value_text(pv),
+                                 word=_vague_word(_norm(pv.raw)) or "", example=ex()))
+        elif pv.kind == "unparsed":
+            out.append(make_flag(i, "unparsed_value", name=name, value=_value_text(pv), example=ex()))
+        elif pv.kind in ("grade", "standard") and (measurable_name(name) or ctx.predicted.code in always_q or (
+                pv.kind == "grade" and ctx.filed in always_q) or (
+                ctx.predicted.source == "library" and idx.exact.get(n) and idx.exact[n].value_kind == "定量")):
+            out.append(make_flag(i, "not_quantified", name=name, value=_value_text(pv), example=ex()))
+        elif pv.kind == "grade":
+            out.append(make_flag(i, "grade_no_criteria", name=name, value=_value_text(pv), example=ex()))
+
+    if pv.kind in ("quantity", "range"):
+        dims = name_dimension(name)
+        unitless = _norm(name).endswith(tuple(c.get("unitless_name_suffixes", [])))
+        mismatch = False
+        if pv.unit is None and pv.dimension is None and unitless:
+            pass
+        elif pv.unit is None and pv.dimension is None:
+            out.append(make_flag(i, "unit_missing", name=name, value=_value_text(pv),
+                                 example=_unit_example(pv, dims, ex)))
+        elif not value_done:
+            conflict = next((p for p in pv.problems if "不一致" in p), None)
+            if dims and pv.dimension and pv.dimension not in dims[0] and not (cost and pv.dimension == "rate"):
+                out.append(make_flag(i, "unit_mismatch", name=name, unit=pv.unit, expect=dims[1], example=ex()))
+                mismatch = True
+            elif conflict:
+                out.append(make_flag(i, "unit_mismatch", name=name, unit=pv.unit, expect=conflict, example=ex()))
+                mismatch = True
+        if not mismatch:   # a range judged in the wrong unit says nothing
+            out += _range_checks(ctx, th)
+        if cost and pv.dimension == "money" and not value_done:
+            amount = project.get("amount")
+            if amount in (None, "", 0):
+                out.append(make_flag(i, "cost_amount_unknown", name=name))
+            elif pv.money_yuan is not None and float(pv.money_yuan) > float(amount):
+                out.append(make_flag(i, "cost_over_amount", name=name, money=f"{pv.money_yuan:,.0f}",
+                                     amount=f"{float(amount):,.0f}"))
+
+    if not goal_like:
+        out += _category_check(ctx, n)
+    return out
+
+
+def _unit_example(pv: ParsedValue, dims: tuple[list[str], str] | None, ex: Any) -> str:
+    if dims:
+        return f"{pv.raw.strip()}（{dims[1]}）"
+    return ex()
+
+
+def _range_checks(ctx: RowContext, th: dict[str, Any]) -> list[Flag]:
+    pv, i, name = ctx.parsed, ctx.index, ctx.name
+    hi = pv.upper if pv.upper is not None else pv.number
+    lo = pv.number
+    if hi is None or lo is None:
+        return []
+    if lo < 0 or hi < 0:
+        return [make_flag(i, "out_of_range", name=name, value=_value_text(pv), why="数值为负数",
+                          fix="数量、金额、比率都不能为负；如要表示下降，写成“下降率 ≥ __%”。")]
+    if pv.dimension == "rate" and pv.unit == "%" and hi > th["rate_max"]:
+        return [make_flag(i, "out_of_range", name=name, value=_value_text(pv), why=f"比率超过 {th['rate_max']}%",
+                          fix=f"比率最高为 {th['rate_max']}%；如是增长幅度，请改写为“增长率”或“个百分点”。")]
+    if (ctx.predicted.code == "SAT-SVC") and pv.unit == "%" and lo < th["satisfaction_min"]:
+        a, b = th["satisfaction_typical"]
+        return [make_flag(i, "out_of_range", name=name, value=_value_text(pv),
+                          why=f"满意度目标低于 {th['satisfaction_min']}%",
+                          fix=f"满意度目标通常设在 {a}%–{b}%，如「{name} ≥ {b - 5}%」。")]
+    return []
+
+
+def _category_check(ctx: RowContext, n: str) -> list[Flag]:
+    p = ctx.predicted
+    if not ctx.filed or not p.code or not p.confident:
+        return []
+    if p.code == ctx.filed or ctx.filed in _compiled()["compatible"].get(p.code, ()):
+        return []
+    decisive = config()["wrong_category_decisive"]
+    if p.code not in decisive and ctx.filed not in decisive:
+        return []
+    if category_info()[p.code][1] is None:   # evaluation-only categories are not a place to move to
+        return []
+    filed_name = category_info()[ctx.filed][0]
+    return [make_flag(ctx.index, "wrong_category", name=ctx.name, filed=filed_name, predicted=p.name,
+                      level1=p.level1)]
+
+
+def duplicate_flags(rows: list[RowContext]) -> list[Flag]:
+    seen: dict[str, int] = {}
+    out = []
+    for r in rows:
+        key = _norm(r.name)
+        if not key:
+            continue
+        if key in seen:
+            out.append(make_flag(r.index, "duplicate_row", name=r.name, other=seen[key] + 1))
+        else:
+            seen[key] = r.index
+    return out
+
+
+# --- table checks --------------------------------------------------------------------------
+def _similar(a: str, b: str) -> float:
+    from rapidfuzz import fuzz
+    return fuzz.ratio(_norm(a), _norm(b)) / 100.0
+
+
+def _goal_terms(goal: str) -> list[str]:
+    """Content chunks of a goal: clauses with numbers, vague words and stopwords removed."""
+    c = config()
+    terms = []
+    for clause in re.split(r"[，,。；;、：:\n（）()]", goal):
+        t = re.sub(r"[\d.%％]+", " ", clause)
+        for w in sorted(c["goal_stopwords"] + c["vague_words"] + c["vague_verbs"], key=len, reverse=True):
+            t = t.replace(w, " ")
+        for chunk in t.split():
+            chunk = re.sub(r"^[的和与及在对了使将把等个万亿元人次户辆台套所座处]+|[的和与及在对了等]+$", "", chunk)
+            if len(chunk) >= 2:
+                terms.append(chunk)
+    return terms
+
+
+def check_table(rows: list[RowContext], doc: dict[str, Any], idx: Index, sector: str | None,
+                sector_known: bool) -> list[Flag]:
+    """Table rules: required kinds, satisfaction, goals, all-qualitative, too few rows, sector."""
+    c = config()
+    th = c["thresholds"]
+    project = doc.get("project") or {}
+    goals = doc.get("goals") or {}
+    out: list[Flag] = []
+    counted = [r for r in rows if not any(f.code == "input_as_target" for f in r.flags)]
+    kinds = {r.kind for r in counted} | {r.filed_kind for r in counted if r.filed_kind}
+    text = project.get("name") or ""
+    for k in c["required_kinds"]:
+        if k not in kinds:
+            out.append(make_flag(None, "missing_kind", kind=k,
+                                 example=example(None, idx, sector, text=text, kind=k)))
+    if c["satisfaction_kind"] not in kinds:
+        blob = " ".join(str(x or "") for x in (project.get("name"), goals.get("period"), goals.get("annual")))
+        public = (sector in c["public_sectors"]) or any(w in blob for w in c["public_keywords"])
+        if public:
+            out.append(make_flag(None, "missing_satisfaction",
+                                 example=example(None, idx, sector, text=text + "满意度", kind="满意度")))
+        elif not sector_known:
+            out.append(make_flag(None, "public_unknown"))
+    out += _goal_checks(rows, goals, th)
+    if rows and not any(r.parsed.is_quantitative for r in rows):
+        out.append(make_flag(None, "all_qualitative",
+                             example=example(None, idx, sector, text=text, kind="数量")))
+    if len(rows) < th["min_rows"]:
+        out.append(make_flag(None, "too_few_rows", count=len(rows), min=th["min_rows"]))
+    if not sector_known:
+        out.append(make_flag(None, "sector_unknown", sector=project.get("sector") or "未填写"))
+    return out
+
+
+def _goal_vague(goal: str) -> str | None:
+    """The vague word when *every* clause of the goal is vague and none has a number: a goal
+    with one concrete clause ("落实补助，植被盖度稳中有升") is not empty."""
+    if re.search(r"\d|[一二三四五六七八九十百千万]+(个|人|户|所|座|处|项|台|套|辆|公里|亩|平方米)", goal):
+        return None
+    clauses = [c for c in re.split(r"[，,。；;！!\n]", goal) if len(c.strip()) >= 2]
+    words = [_vague_word(c) for c in clauses]
+    if clauses and all(words):
+        return words[0]
+    return None
+
+
+def _goal_checks(rows: list[RowContext], goals: dict[str, Any], th: dict[str, Any]) -> list[Flag]:
+    out: list[Flag] = []
+    period = str(goals.get("period") or "").strip()
+    annual = str(goals.get("annual") or "").strip()
+    if not period and not annual:
+        return [make_flag(None, "goal_missing", which="年度目标", which_short="本年度")]
+    names = "".join(_norm(r.name) + _norm(r.value) for r in rows)
+    for which, goal in (("实施期目标", period), ("年度目标", annual)):
+        if not goal:
+            continue
+        word = _goal_vague(goal)
+        if word:
+            out.append(make_flag(None, "goal_vague", which=which, goal=goal[:40], word=word))
+            continue
+        terms = _goal_terms(goal)
+        if not terms:
+            continue
+        missing = [t for t in terms if not any(t[j:j + 2] in names for j in range(len(t) - 1))]
+        if len(missing) * 2 > len(terms):
+            out.append(make_flag(None, "goal_not_reflected", which=which, term=missing[0]))
+    if period and annual and _similar(period, annual) >= th["copy_similarity"]:
+        out.append(make_flag(None, "annual_copies_period"))
+    return out
+
+
+def build_row(i: int, raw: dict[str, Any], idx: Index) -> RowContext:
+    name = str(raw.get("name") or "").strip()
+    value = "" if raw.get("value") is None else str(raw.get("value"))
+    pv = parse_value(raw.get("value"), raw.get("unit"))
+    return RowContext(i, raw, name, value, pv, predict(name, idx),
+                      filed_category(raw.get("level2"), raw.get("level1")))
+
+
+def sector_of(project: dict[str, Any]) -> tuple[str | None, bool]:
+    s = project.get("sector")
+    if not s:
+        return None, False
+    info = find_sector(str(s))
+    return (info.name, True) if info else (str(s), False)

@@ -1,0 +1,421 @@
+"""The 指标值 parser: reads a target value the way budget units type it.
+
+Units write "≥95%", "不低于95%", "95%以上", "三十个", "1.2万人次", "90%-95%", "2025年12月31日前",
+"2023.07-2024.01", "年底前", "优良", "达到国家二级标准" or "有效提升". The review rules need to know
+what such a value *means* (comparator, number, unit and its dimension, date or period, grade or
+named standard), so they can judge it. Whatever cannot be read is returned as ``kind="unparsed"``
+with the raw text: a reviewer should see it rather than a guess.
+
+All word lists (comparator words, Chinese numerals, unit aliases, grades, relative dates) live in
+``review/data/values.yaml`` so the bureau can extend them without a release.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ontology.vocab import units as vocab_units
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+#: kinds a parsed value can have
+KINDS = ("quantity", "range", "date", "period", "grade", "standard", "vague", "empty", "unparsed")
+
+
+@dataclass
+class ParsedValue:
+    """What a 指标值 says. ``kind`` is one of KINDS; the other fields are set as they apply."""
+    raw: str
+    kind: str
+    comparator: str | None = None
+    number: float | None = None
+    upper: float | None = None          # upper bound of a range
+    unit: str | None = None             # normalised unit (units.tsv spelling) or the raw unit text
+    unit_known: bool = True
+    dimension: str | None = None        # rate, count, money, unit_cost, area, duration, date …
+    unit_source: str | None = None      # "value" or "column"
+    money_yuan: float | None = None     # money converted to 元 (for comparison with the project amount)
+    date: str | None = None             # YYYY-MM-DD, or --MM-DD when the year is not written
+    period: tuple[str, str] | None = None
+    grade: str | None = None
+    standard: str | None = None         # the named standard / criterion, when one is given
+    extra: str = ""                     # text around the quantity that was not interpreted
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def is_quantitative(self) -> bool:
+        return self.kind in ("quantity", "range", "date", "period")
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {k: getattr(self, k) for k in self.__dataclass_fields__}
+        d["period"] = list(self.period) if self.period else None
+        d["problems"] = list(self.problems)
+        return d
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> dict[str, Any]:
+    """The parser word lists, read once."""
+    return yaml.safe_load((DATA_DIR / "values.yaml").read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _units() -> tuple[dict[str, str], list[str]]:
+    """unit spelling → dimension, and all spellings (with aliases) longest first for matching."""
+    dims = {name: u.dimension for name, u in vocab_units().items()}
+    spellings = sorted(set(dims) | set(lexicon()["unit_aliases"]), key=len, reverse=True)
+    return dims, spellings
+
+
+@lru_cache(maxsize=1)
+def _aliases() -> dict[str, str]:
+    return {k.lower(): v for k, v in lexicon()["unit_aliases"].items()}
+
+
+@lru_cache(maxsize=1)
+def _relative_map() -> dict[str, tuple[int, int]]:
+    return {w: tuple(int(x) for x in md.split("-")) for w, md in lexicon()["relative_dates"].items()}
+
+
+@lru_cache(maxsize=1)
+def _noise() -> tuple[str, ...]:
+    return tuple(sorted(lexicon()["trailing_noise"], key=len, reverse=True))
+
+
+@lru_cache(maxsize=1)
+def lx_named() -> frozenset[str]:
+    return frozenset(lexicon().get("named_periods", []))
+
+
+@lru_cache(maxsize=1)
+def _before() -> list[str]:
+    return sorted(lexicon()["date_suffix_before"], key=len, reverse=True)
+
+
+def normalise_unit(text: str | None) -> tuple[str | None, str | None, bool]:
+    """(unit, dimension, known) for a unit as written; unknown units are kept, not guessed."""
+    if text is None:
+        return None, None, True
+    t = unicodedata.normalize("NFKC", str(text)).strip().strip("（）()")
+    if not t or t in ("-", "—", "/", "无"):
+        return None, None, True
+    dims, _ = _units()
+    u = _aliases().get(t.lower(), t)
+    if u in dims:
+        return u, dims[u], True
+    return t, None, False
+
+
+_WS = re.compile(r"\s+")
+
+
+def _norm(text: str) -> str:
+    t = unicodedata.normalize("NFKC", text).strip()
+    if ">" in t or "<" in t or "≧" in t or "≦" in t:
+        for a, b in ((">=", "≥"), ("<=", "≤"), ("=>", "≥"), ("=<", "≤"), ("≧", "≥"), ("≦", "≤")):
+            t = t.replace(a, b)
+    return _WS.sub("", t)
+
+
+# --- numbers ---------------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def _num_re() -> re.Pattern[str]:
+    cn = lexicon()["chinese_numerals"]
+    chars = "".join(cn["digits"]) + "".join(cn["small_units"]) + "".join(cn["magnitudes"])
+    return re.compile(rf"(?P<num>-?\d+(?:\.\d+)?|[{chars}]+)")
+
+
+def chinese_number(text: str) -> float | None:
+    """三十 → 30, 一百二十 → 120, 两千五 → 2500, 三万五千 → 35000; None when not a numeral."""
+    cn = lexicon()["chinese_numerals"]
+    digits, small, mags = cn["digits"], cn["small_units"], cn["magnitudes"]
+    if not text or any(ch not in digits and ch not in small and ch not in mags for ch in text):
+        return None
+    if all(ch in mags for ch in text):
+        return None
+    total, section, current = 0, 0, None
+    last_unit, after_zero, prev_unit = 1, False, False
+    for ch in text:
+        if ch in digits:
+            if digits[ch] == 0:
+                after_zero = True
+                continue
+            current, prev_unit = digits[ch], False
+        elif ch in small:
+            section += (current if current is not None else 1) * small[ch]
+            current, last_unit, after_zero, prev_unit = None, small[ch], False, True
+        else:
+            section += current or 0
+            total += (section or 1) * mags[ch]
+            section, current, last_unit, after_zero, prev_unit = 0, None, mags[ch], False, True
+    if current is not None:
+        # 两千五 → 2500 and 三万五 → 35000: a lone digit right after a unit counts one order below
+        tail_unit = len(text) >= 2 and (text[-2] in small or text[-2] in mags)
+        section += current * (last_unit // 10 if tail_unit and not after_zero and last_unit >= 100 else 1)
+    return float(total + section)
+
+
+def _to_number(token: str) -> float | None:
+    try:
+        return float(token)
+    except ValueError:
+        return chinese_number(token)
+
+
+# --- the grammar of a quantity ------------------------------------------------------------
+@lru_cache(maxsize=1)
+def _quantity_re() -> re.Pattern[str]:
+    lx = lexicon()
+    cmp_pre = sorted(list(lx["comparators"]["prefix"]) + list(lx["comparators"]["symbols"]), key=len, reverse=True)
+    cmp_suf = sorted(lx["comparators"]["suffix"], key=len, reverse=True)
+    cn = lexicon()["chinese_numerals"]
+    chars = "".join(cn["digits"]) + "".join(cn["small_units"]) + "".join(cn["magnitudes"])
+    num = rf"(?:-?\d+(?:\.\d+)?(?:[万亿千])?|[{chars}]+)"
+    _, spellings = _units()
+    unit = "|".join(re.escape(s) for s in spellings)
+    seps = "|".join(re.escape(s) for s in lx["range_separators"])
+    pat = (rf"(?P<cmp>{'|'.join(re.escape(c) for c in cmp_pre)})?"
+           rf"(?P<n1>{num})(?P<u1>{unit})?"
+           rf"(?:(?:{seps})(?P<n2>{num})(?P<u2>{unit})?)?"
+           rf"(?P<suf>{'|'.join(re.escape(c) for c in cmp_suf)})?")
+    return re.compile(pat, re.IGNORECASE)
+
+
+def _split_magnitude(token: str) -> tuple[str, float]:
+    mags = lexicon()["chinese_numerals"]["magnitudes"]
+    if token and token[-1] in mags and re.match(r"-?\d", token):
+        return token[:-1], float(mags[token[-1]])
+    if token and token[-1] == "千" and re.match(r"-?\d", token):
+        return token[:-1], 1000.0
+    return token, 1.0
+
+
+# --- dates and periods ----------------------------------------------------------------------
+_FULL_DATE = re.compile(r"(?:(\d{4})[年./-])?(\d{1,2})[月./-](\d{1,2})[日号]?")
+_MONTH = re.compile(r"(?:(\d{4})[年./-])(\d{1,2})月?(?:份)?")
+_MONTH_ONLY = re.compile(r"(\d{1,2})月(?:份)?(底|末|中旬|上旬|下旬)?")
+_PERIOD = re.compile(r"(\d{4})[年./-](\d{1,2})月?(?:[./-](\d{1,2})日?)?(?:至|到|-|~|—|–)(?:(\d{4})[年./-])?(\d{1,2})月?(?:[./-](\d{1,2})日?)?")
+_YEAR_PERIOD = re.compile(r"(\d{4})年?(?:至|到|-|~|—|–)(\d{4})年")
+_YEAR_ONLY = re.compile(r"(\d{4})年(?:度)?(底前|年底前|底|末|内|前|度内)?$")
+_LAST_DAY = {1: 31, 2: 28, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31}
+
+
+def _date(y: str | None, m: int, d: int) -> str | None:
+    if not (1 <= m <= 12 and 1 <= d <= 31):
+        return None
+    return f"{y}-{m:02d}-{d:02d}" if y else f"--{m:02d}-{d:02d}"
+
+
+_DATE_HINT = re.compile(r"[年月日号期前内底末季./\-~至到]")
+
+
+@lru_cache(maxsize=1)
+def _named_re() -> re.Pattern[str] | None:
+    pat = lexicon().get("named_period_pattern")
+    return re.compile(pat) if pat else None
+
+
+def _parse_date(t: str) -> ParsedValue | None:
+    if not _DATE_HINT.search(t) and t not in _relative_map():
+        return None   # "≥95%", "10辆": no date words at all
+    before = _before()
+    raw = t
+    m = _PERIOD.fullmatch(t)
+    if m and ("年" in t or "." in t or "/" in t or t.count("-") >= 1):
+        y1, m1, d1, y2, m2, d2 = m.groups()
+        y2 = y2 or y1
+        if 1 <= int(m1) <= 12 and 1 <= int(m2) <= 12:
+            start = _date(y1, int(m1), int(d1 or 1))
+            end = _date(y2, int(m2), int(d2 or _LAST_DAY[int(m2)]))
+            if start and end:
+                return ParsedValue(raw, "period", period=(start, end), dimension="date", comparator="区间")
+    m = _YEAR_PERIOD.fullmatch(t)
+    if m:
+        return ParsedValue(raw, "period", period=(f"{m[1]}-01-01", f"{m[2]}-12-31"), dimension="date", comparator="区间")
+    # a deadline: strip "前/之前/以前/底前" and read the date
+    core, cmp = t, "="
+    for s in before:
+        if core.endswith(s) and len(core) > len(s):
+            core, cmp = core[: -len(s)], "≤"
+            if s in ("底", "底前"):
+                core += "底"
+            break
+    year = re.match(r"^(\d{4})年(?:度)?", t)
+    rest = t[year.end():] if year else t
+    named = _named_re()
+    if rest in lx_named() or (named is not None and named.match(rest)):
+        return ParsedValue(raw, "date", comparator="≤", date=None, dimension="date", extra=rest)
+    rel = _relative_map()
+    if year:
+        for cand in (rest, rest.removesuffix("前"), rest.removesuffix("内")):
+            if cand in rel:
+                mm, dd = rel[cand]
+                return ParsedValue(raw, "date", comparator="≤", date=_date(year[1], mm, dd), dimension="date")
+    for cand in (t, core, t.removesuffix("前"), t.removesuffix("内"), t.removesuffix("之前")):
+        if cand in rel:
+            mm, dd = rel[cand]
+            return ParsedValue(raw, "date", comparator="≤", date=_date(None, mm, dd), dimension="date")
+    if not any(ch.isdigit() for ch in core):
+        return None
+    m = _FULL_DATE.fullmatch(core.rstrip("底"))
+    if m and ("月" in core or m[1]):
+        d = _date(m[1], int(m[2]), int(m[3]))
+        if d:
+            return ParsedValue(raw, "date", comparator=cmp, date=d, dimension="date")
+    m = _MONTH.fullmatch(core.rstrip("底末"))
+    if m and ("年" in core):
+        mm = int(m[2])
+        if 1 <= mm <= 12:
+            return ParsedValue(raw, "date", comparator="≤" if cmp == "≤" or core.endswith(("底", "末")) else cmp,
+                               date=_date(m[1], mm, _LAST_DAY[mm]), dimension="date")
+    m = _MONTH_ONLY.fullmatch(core)
+    if m and 1 <= int(m[1]) <= 12:
+        mm = int(m[1])
+        return ParsedValue(raw, "date", comparator="≤" if cmp == "≤" or m[2] else cmp,
+                           date=_date(None, mm, _LAST_DAY[mm]), dimension="date")
+    m = _YEAR_ONLY.fullmatch(t)
+    if m:
+        return ParsedValue(raw, "date", comparator="≤", date=f"{m[1]}-12-31", dimension="date")
+    return None
+
+
+# --- grades and standards -----------------------------------------------------------------
+@lru_cache(maxsize=1)
+def _standard_res() -> list[re.Pattern[str]]:
+    return [re.compile(p, re.IGNORECASE) for p in lexicon()["standard_patterns"]]
+
+
+def named_standard(t: str) -> str | None:
+    """The standard or criterion a qualitative value names ("《…》", "国家二级标准", "GB 50300")."""
+    for rx in _standard_res():
+        m = rx.search(t)
+        if m:
+            return m.group(0)
+    return None
+
+
+@lru_cache(maxsize=1)
+def _vague_words() -> tuple[str, ...]:
+    from .rules import config
+    c = config()
+    return tuple(c["vague_words"]) + tuple(c["vague_verbs"])
+
+
+def parse_value(value: Any, unit_column: Any = None) -> ParsedValue:
+    """Parse a 指标值 with the 计量单位 column (may be empty).
+
+    The unit written in the value wins over the column; a conflicting column unit is recorded
+    in ``problems`` so the unit rule can report it."""
+    raw = "" if value is None else str(value)
+    if isinstance(value, float) and value.is_integer():
+        raw = str(int(value))
+    t = _norm(raw)
+    col_unit, col_dim, col_known = normalise_unit(None if unit_column is None else str(unit_column))
+    if not t or t in ("-", "—", "/", "无", "待定", "暂无"):
+        return ParsedValue(raw, "empty", unit=col_unit, dimension=col_dim, unit_known=col_known,
+                           unit_source="column" if col_unit else None)
+    pv = _parse_date(t)
+    if pv is None:
+        pv = _parse_quantity(t, raw)
+    if pv is None:
+        pv = _parse_qualitative(t, raw)
+    # merge the unit column
+    if pv.kind in ("quantity", "range"):
+        if pv.unit is None and col_unit:
+            pv.unit, pv.dimension, pv.unit_known, pv.unit_source = col_unit, col_dim, col_known, "column"
+        elif pv.unit and col_unit and col_unit != pv.unit:
+            if col_dim != pv.dimension:
+                pv.problems.append(f"指标值中的单位「{pv.unit}」与计量单位列「{col_unit}」不一致")
+        _money(pv)
+    elif pv.kind in ("date", "period"):
+        pass
+    elif col_unit and pv.unit is None:
+        pv.unit, pv.dimension, pv.unit_known, pv.unit_source = col_unit, col_dim, col_known, "column"
+    return pv
+
+
+def _money(pv: ParsedValue) -> None:
+    base = lexicon()["money_base"]
+    if pv.dimension == "money" and pv.unit in base and pv.number is not None:
+        pv.money_yuan = (pv.upper if pv.upper is not None else pv.number) * base[pv.unit]
+
+
+def _parse_quantity(t: str, raw: str) -> ParsedValue | None:
+    lx = lexicon()
+    best = None
+    for m in _quantity_re().finditer(t):
+        if not m.group("n1"):
+            continue
+        tok = m.group("n1")
+        if not re.match(r"-?\d", tok):
+            # a Chinese numeral counts only with a unit or a comparator ("三十个", "不少于五"),
+            # so that 进一步 or 一般 are not read as the number one
+            whole = m.start() == 0 and m.end() == len(t)
+            if t[m.end("n1"):m.end("n1") + 1] in ("级", "类", "等", "星"):
+                continue   # 二级、Ⅲ类、一等: a grade, not a number
+            if chinese_number(tok) is None or not (whole or m.group("u1") or m.group("cmp") or m.group("suf")):
+                continue
+        if best is None or (m.end() - m.start()) > (best.end() - best.start()):
+            best = m
+    if best is None:
+        return None
+    m = best
+    u1 = m.group("u1")
+    tok1, mult1 = _split_magnitude(m.group("n1"))
+    if mult1 != 1 and u1 and normalise_unit(m.group("n1")[-1] + u1)[2]:
+        # "120万元" is 120 in 万元, not 1,200,000 in 元: keep the unit as written
+        tok1, mult1, u1 = m.group("n1")[:-1], 1.0, m.group("n1")[-1] + u1
+    n1 = _to_number(tok1)
+    if n1 is None:
+        return None
+    n1 *= mult1
+    cmp_words = {**lx["comparators"]["symbols"], **lx["comparators"]["prefix"]}
+    comparator = cmp_words.get(m.group("cmp") or "") or lx["comparators"]["suffix"].get(m.group("suf") or "")
+    pv = ParsedValue(raw, "quantity", comparator=comparator or "=", number=n1)
+    if m.group("n2"):
+        tok2, mult2 = _split_magnitude(m.group("n2"))
+        u2 = m.group("u2")
+        if mult2 != 1 and u2 and normalise_unit(m.group("n2")[-1] + u2)[2]:
+            tok2, mult2 = m.group("n2")[:-1], 1.0
+            u1 = u1 or m.group("n2")[-1] + u2
+        n2 = _to_number(tok2)
+        if n2 is not None:
+            pv.kind, pv.upper, pv.comparator = "range", n2 * mult2, "区间"
+            u1 = u1 or u2
+    if u1:
+        pv.unit, pv.dimension, pv.unit_known = normalise_unit(u1)
+        pv.unit_source = "value"
+    before, after = t[: m.start()], t[m.end():]
+    for w in _noise():
+        after = after.rstrip(w)
+    pv.extra = (before + ("…" if before and after else "") + after).strip()
+    if pv.extra and not u1 and not m.group("cmp") and not m.group("suf"):
+        # "提高10个百分点" is fine, but "第3季度完成" or "3年内见效" are not a plain quantity:
+        if len(pv.extra) > 6 and not re.search(r"\d", pv.extra):
+            pv.problems.append(f"数字之外还有未能识别的文字「{pv.extra}」")
+    return pv
+
+
+def _parse_qualitative(t: str, raw: str) -> ParsedValue:
+    lx = lexicon()
+    std = named_standard(t)
+    grade = None
+    for g in sorted(lx["grade_words"], key=len, reverse=True):
+        if g in t:
+            grade = g
+            break
+    if std:
+        return ParsedValue(raw, "standard", grade=grade, standard=std, comparator="定性")
+    if grade and len(t) <= len(grade) + 6 and not any(v in t for v in _vague_words() if v not in (grade,)):
+        return ParsedValue(raw, "grade", grade=grade, comparator="定性")
+    if any(v in t for v in _vague_words()):
+        return ParsedValue(raw, "vague", grade=grade)
+    if grade:
+        return ParsedValue(raw, "grade", grade=grade, comparator="定性")
+    return ParsedValue(raw, "unparsed", problems=[f"无法识别的指标值「{raw.strip()}」"])

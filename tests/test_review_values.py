@@ -1,0 +1,134 @@
+"""The 指标值 parser reads values as units type them, and reports what it cannot read."""
+from __future__ import annotations
+
+import pytest
+
+from review.values import chinese_number, normalise_unit, parse_value
+
+
+@pytest.mark.parametrize("text,unit,kind,cmp,number,upper,out_unit,dim", [
+    ("≥95%", None, "quantity", "≥", 95, None, "%", "rate"),
+    (">=95%", None, "quantity", "≥", 95, None, "%", "rate"),
+    ("不低于95%", None, "quantity", "≥", 95, None, "%", "rate"),
+    ("95%以上", None, "quantity", "≥", 95, None, "%", "rate"),
+    ("不少于1000人次", None, "quantity", "≥", 1000, None, "人次", "count"),
+    ("≤120万元", None, "quantity", "≤", 120, None, "万元", "money"),
+    ("不超过500万元", None, "quantity", "≤", 500, None, "万元", "money"),
+    ("控制在500万元以内", None, "quantity", "≤", 500, None, "万元", "money"),
+    ("50万元以内", None, "quantity", "≤", 50, None, "万元", "money"),
+    ("达到90%", None, "quantity", "≥", 90, None, "%", "rate"),
+    ("=100%", None, "quantity", "=", 100, None, "%", "rate"),
+    ("10辆", None, "quantity", "=", 10, None, "辆", "count"),
+    ("三十", None, "quantity", "=", 30, None, None, None),
+    ("三十所", None, "quantity", "=", 30, None, "所", "count"),
+    ("一百二十人", None, "quantity", "=", 120, None, "人", "count"),
+    ("1.2万", "人次", "quantity", "=", 12000, None, "人次", "count"),
+    ("1.2万人次", None, "quantity", "=", 1.2, None, "万人次", "count"),
+    ("5亿", None, "quantity", "=", 5e8, None, None, None),
+    ("5亿元", None, "quantity", "=", 5, None, "亿元", "money"),
+    ("90%-95%", None, "range", "区间", 90, 95, "%", "rate"),
+    ("90～95", "%", "range", "区间", 90, 95, "%", "rate"),
+    ("95", "%", "quantity", "=", 95, None, "%", "rate"),
+    ("≥600", "元/平米", "quantity", "≥", 600, None, "元/平方米", "unit_cost"),
+    ("＞80％", None, "quantity", ">", 80, None, "%", "rate"),
+    ("≤0.9‰", None, "quantity", "≤", 0.9, None, "‰", "rate"),
+])
+def test_quantities(text, unit, kind, cmp, number, upper, out_unit, dim):
+    pv = parse_value(text, unit)
+    assert (pv.kind, pv.comparator, pv.unit, pv.dimension) == (kind, cmp, out_unit, dim), pv
+    assert pv.number == pytest.approx(number)
+    assert pv.upper == (pytest.approx(upper) if upper is not None else None)
+
+
+def test_money_is_converted_to_yuan_for_the_amount_check():
+    assert parse_value("≤120万元").money_yuan == 1_200_000
+    assert parse_value("≤3", "亿元").money_yuan == 300_000_000
+
+
+@pytest.mark.parametrize("text,date", [
+    ("2025年12月31日前", "2025-12-31"),
+    ("2025年12月31日之前", "2025-12-31"),
+    ("2025年12月底前", "2025-12-31"),
+    ("2025年6月", "2025-06-30"),
+    ("12月31日前", "--12-31"),
+    ("年底前", "--12-31"),
+    ("2025年年底前", "2025-12-31"),
+    ("9月底前", "--09-30"),
+])
+def test_deadlines(text, date):
+    pv = parse_value(text)
+    assert pv.kind == "date" and pv.date == date and pv.dimension == "date"
+
+
+def test_named_deadline_is_accepted_without_inventing_a_day():
+    pv = parse_value("2025年汛期前")
+    assert pv.kind == "date" and pv.date is None and pv.extra == "汛期前"
+
+
+@pytest.mark.parametrize("text,period", [
+    ("2023.07-2024.01", ("2023-07-01", "2024-01-31")),
+    ("2025年1月-12月", ("2025-01-01", "2025-12-31")),
+    ("2025年3月至2025年11月", ("2025-03-01", "2025-11-30")),
+    ("2023-2025年", ("2023-01-01", "2025-12-31")),
+])
+def test_periods(text, period):
+    pv = parse_value(text)
+    assert pv.kind == "period" and pv.period == period
+
+
+@pytest.mark.parametrize("text,kind,grade,standard", [
+    ("优良", "grade", "优良", None),
+    ("合格", "grade", "合格", None),
+    ("达标", "grade", "达标", None),
+    ("达到预期", "grade", "达到预期", None),
+    ("较好", "grade", "较好", None),
+    ("达到国家二级标准", "standard", None, "国家二级标准"),
+    ("符合《城市道路工程设计规范》", "standard", None, "《城市道路工程设计规范》"),
+    ("达到地表水Ⅲ类标准", "standard", None, "类标准"),
+])
+def test_qualitative(text, kind, grade, standard):
+    pv = parse_value(text)
+    assert pv.kind == kind
+    if grade:
+        assert pv.grade == grade
+    if standard:
+        assert standard in pv.standard
+
+
+@pytest.mark.parametrize("text", ["有效提升", "进一步提高培训质量", "明显改善", "逐步完善", "若干", "稳中有升"])
+def test_vague_values_are_not_numbers(text):
+    pv = parse_value(text)
+    assert pv.kind == "vague" and pv.number is None
+
+
+@pytest.mark.parametrize("text", ["见附件", "得到解决", "延长"])
+def test_unparseable_is_reported_not_guessed(text):
+    pv = parse_value(text)
+    assert pv.kind == "unparsed" and pv.number is None and pv.problems
+
+
+def test_empty():
+    assert parse_value("").kind == "empty"
+    assert parse_value(None, "%").kind == "empty"
+
+
+def test_unit_conflict_between_value_and_column_is_recorded():
+    pv = parse_value("95%", "个")
+    assert pv.unit == "%" and any("不一致" in p for p in pv.problems)
+
+
+def test_unknown_unit_is_kept_not_guessed():
+    unit, dim, known = normalise_unit("坨")
+    assert (unit, dim, known) == ("坨", None, False)
+
+
+@pytest.mark.parametrize("text,n", [("三十", 30), ("十二", 12), ("一百零五", 105), ("两千五", 2500),
+                                    ("三万五千", 35000), ("十", 10)])
+def test_chinese_numerals(text, n):
+    assert chinese_number(text) == n
+
+
+def test_to_dict_is_json_ready():
+    import json
+    d = parse_value("2023.07-2024.01").to_dict()
+    assert json.loads(json.dumps(d, ensure_ascii=False))["period"] == ["2023-07-01", "2024-01-31"]
