@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 from graph.store import GraphStore, Node
 from ontology.model import (INDICATOR_FIELDS, Field, Indicator, ProjectType, field_id, general_indicator_id,
                             industry_indicator_id, project_type_id, sector_id)
-from ontology.nodes import (APPLIES_TO, category_nodes, FIELD, INDICATOR, LABELS, PART_OF, PROJECT_TYPE, SECTOR,
+from ontology.nodes import (category_nodes, FIELD, INDICATOR, LABELS, PART_OF, PROJECT_TYPE,
                             field_node, indicator_node, indicator_record, project_type_node, sector_node)
 from ontology.problems import Problem
 from ontology.model import Sector
 from ontology.rules import check_indicator
 from ontology.vocab import category_index, find_category, find_sector, sectors
 
-from .readers import Row, Table, column_config
+from .readers import Table, column_config
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _SPLIT = re.compile(r"[;；、,，\n]+")
@@ -109,8 +109,8 @@ def rows_to_nodes(table: Table, index: StoreIndex) -> Resolved:
         before = len(res.problems)
         cat = find_category(v.get("category", ""))
         if cat is None:
-            choices = "、".join(c.name for c in category_index().values() if c.name == c.name)
-            problem("category", "unknown_category", f"未知的二级指标 {v.get('category', '')!r}")
+            names = "、".join(dict.fromkeys(c.name for c in category_index().values()))
+            problem("category", "unknown_category", f"未知的二级指标 {v.get('category', '')!r}；可选：{names}")
             continue
         name = v.get("name", "").strip()
         sector_text = v.get("sector", "").strip()

@@ -3,7 +3,6 @@ bundled library seeded once per session, and an API client."""
 from __future__ import annotations
 
 import os
-import uuid
 from pathlib import Path
 
 import pytest
@@ -34,7 +33,7 @@ def make_store(backend: str, tmp_path: Path) -> GraphStore:
     if not NEO4J_URI:
         pytest.fail("ZHIBIAO_REQUIRE_NEO4J=1 但未设置 NEO4J_URI：CI 必须先启动 Neo4j")
     from graph.neo4j_store import Neo4jStore
-    # each test gets its own empty graph: the store is namespaced by a fresh tenant key
+    # tests run one after another on one server: each starts from an emptied graph
     store = open_store(NEO4J_URI)
     assert isinstance(store, Neo4jStore)
     store.wipe()

@@ -2,7 +2,6 @@
 and coming back under the API, migrate from the embedded store, and the cjk full-text index."""
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
