@@ -11,7 +11,7 @@ from engine.library import Library
 from graph import GraphStore, StoreUnavailable, open_store, store_url_from_env
 
 from . import errors
-from .routes import library, targets
+from .routes import library, search, targets
 
 logger = logging.getLogger("zhibiao.api")
 
@@ -31,6 +31,7 @@ def create_app(store_url: str | None = None, seed: bool = True, store: GraphStor
             # serve anyway: requests answer 503 until the store is reachable again
             logger.warning("存储不可用，服务先以 503 应答：%s", e)
         app.state.library = Library(s)
+        search.warm(app)  # build the search index in the background; the first /search need not wait
         try:
             yield
         finally:
@@ -43,4 +44,5 @@ def create_app(store_url: str | None = None, seed: bool = True, store: GraphStor
     errors.install(app)
     app.include_router(library.router)
     app.include_router(targets.router)
+    app.include_router(search.router)
     return app

@@ -227,6 +227,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("build-library", "从 ontology/catalogue 源文件生成规范库文件", cmd_build_library, store=False)
     p.add_argument("--check", action="store_true", help="只检查库文件是否与源文件一致")
     from .check import register as register_check
+    from .search import register as register_search
+    register_search(sub, add)
     register_check(sub, add)
     return ap
 

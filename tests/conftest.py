@@ -3,6 +3,7 @@ bundled library seeded once per session, and an API client."""
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,8 @@ from ontology.build import library_document, render
 from ontology.catalogue import CATALOGUE_DIR, load_catalogue
 
 DATA = Path(__file__).resolve().parent / "data"
+# search indexes pickled by a test run stay in the run's own temporary folder, not in ~/.cache
+os.environ.setdefault("ZHIBIAO_SEARCH_CACHE_DIR", tempfile.mkdtemp(prefix="zhibiao-search-"))
 NEO4J_URI = os.environ.get("NEO4J_URI")
 REQUIRE_NEO4J = os.environ.get("ZHIBIAO_REQUIRE_NEO4J") == "1"
 

@@ -1,0 +1,194 @@
+"""SearchService: the current search index of a store, kept in step with the library version.
+
+Why it is built this way:
+
+* the index is immutable and replaced whole (one attribute assignment, atomic under the GIL), so
+  readers never lock and never see a half-built index;
+* the store's version is checked at most once per ``check_interval`` (default 1 s): the version is
+  the only signal needed to notice a load made by another process or another API replica sharing
+  the same Neo4j, and checking it on every request would cost a round trip each time;
+* when the version moved, one background thread rebuilds while queries keep using the old index;
+  only the very first build (no index yet) makes callers wait;
+* a built index is also kept in a small process-wide cache keyed by (store URL, version, last
+  load stamp) and, unless ZHIBIAO_SEARCH_CACHE=0, pickled under ZHIBIAO_SEARCH_CACHE_DIR (default
+  ~/.cache/zhibiao) so that a fresh CLI process or a test session does not rebuild it."""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import pickle
+import threading
+import time
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+from engine.library import BadQuery, Library, NotFound
+from graph.store import GraphStore
+
+from .index import SearchIndex
+
+logger = logging.getLogger("zhibiao.search")
+CACHE_FORMAT = 3
+_MEMO: "OrderedDict[tuple, SearchIndex]" = OrderedDict()
+_MEMO_LOCK = threading.Lock()
+_MEMO_SIZE = 4
+
+
+def _stamp(store: GraphStore, version: int) -> tuple:
+    """What identifies the library content: URL, version and the last load record (a fresh store at
+    the same URL with the same version number has a different load time)."""
+    try:
+        hist = store.history()
+        last = hist[-1] if hist else None
+        tail = (last.at, last.file_hash, last.seq) if last else ("", "", 0)
+    except Exception:  # a store without history still gets an in-process index
+        tail = ("", "", 0)
+    return (CACHE_FORMAT, store.url, version, *tail)
+
+
+def _cache_path(stamp: tuple) -> Path | None:
+    if os.environ.get("ZHIBIAO_SEARCH_CACHE", "1") in ("0", "false", "no") or not stamp[1]:
+        return None
+    base = Path(os.environ.get("ZHIBIAO_SEARCH_CACHE_DIR") or Path.home() / ".cache" / "zhibiao")
+    key = hashlib.sha1(repr(stamp).encode("utf-8")).hexdigest()[:20]
+    return base / f"search-{key}.pkl"
+
+
+def build_index(store: GraphStore) -> SearchIndex:
+    """An index for the store's current content, from memory, from disk, or built from a snapshot."""
+    stamp = _stamp(store, store.version())
+    with _MEMO_LOCK:
+        if stamp in _MEMO:
+            _MEMO.move_to_end(stamp)
+            return _MEMO[stamp]
+    path = _cache_path(stamp)
+    index = None
+    if path and path.exists():
+        try:
+            with path.open("rb") as f:
+                index = pickle.load(f)
+        except Exception as e:  # a stale or foreign cache file is rebuilt, never trusted blindly
+            logger.info("检索索引缓存不可用，重建：%s", e)
+            index = None
+    if index is None:
+        t0 = time.perf_counter()
+        version, nodes = store.snapshot()
+        index = SearchIndex(version, nodes)
+        logger.info("检索索引已建立：版本 %s，%d 个指标，%.1f 秒", version, len(index.docs),
+                    time.perf_counter() - t0)
+        stamp = _stamp(store, version)
+        path = _cache_path(stamp)
+        if path:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(f".{os.getpid()}.tmp")
+                with tmp.open("wb") as f:
+                    pickle.dump(index, f, protocol=pickle.HIGHEST_PROTOCOL)
+                os.replace(tmp, path)  # atomic: concurrent processes never read a partial file
+            except OSError as e:
+                logger.info("检索索引缓存写入失败（不影响检索）：%s", e)
+    with _MEMO_LOCK:
+        # one index per store: an older version of the same store is never needed again
+        for old in [k for k in _MEMO if k[1] == stamp[1] and k != stamp]:
+            del _MEMO[old]
+        _MEMO[stamp] = index
+        while len(_MEMO) > _MEMO_SIZE:  # evict the smallest (cheapest to rebuild), never the newest
+            victim = min((k for k in _MEMO if k != stamp), key=lambda k: len(_MEMO[k].docs))
+            del _MEMO[victim]
+    return index
+
+
+class SearchService:
+    """Search, autocomplete, recommendation and similar indicators over the current index."""
+
+    def __init__(self, library: Library | GraphStore, check_interval: float = 1.0):
+        self.library = library if isinstance(library, Library) else Library(library)
+        self.store = self.library.store
+        self.check_interval = check_interval
+        self._index: SearchIndex | None = None
+        self._checked = 0.0
+        self._seen_version: int | None = None
+        self._build_lock = threading.Lock()
+        self._rebuilding: threading.Thread | None = None
+        self._suggester = None
+        self._recommender = None
+
+    # --- index lifecycle --------------------------------------------------------------------
+    def index(self) -> SearchIndex:
+        """The current index; never blocks once one exists."""
+        idx = self._index
+        if idx is None:
+            with self._build_lock:
+                if self._index is None:
+                    self._swap(build_index(self.store))
+                return self._index  # type: ignore[return-value]
+        now = time.monotonic()
+        if now - self._checked >= self.check_interval:
+            self._checked = now
+            try:
+                version = self.store.version()
+            except Exception:  # store briefly unreachable: keep serving what we have
+                return idx
+            if version != idx.version and (self._rebuilding is None or not self._rebuilding.is_alive()):
+                self._rebuilding = threading.Thread(target=self._rebuild, name="search-index-rebuild",
+                                                    daemon=True)
+                self._rebuilding.start()
+        return idx
+
+    def _swap(self, idx: SearchIndex) -> None:
+        from .recommend import Recommender
+        from .suggest import Suggester
+        # helpers first, then the index: a reader holding the new index finds matching helpers
+        self._suggester = Suggester(idx)
+        self._recommender = Recommender(idx, self.library)
+        self._index = idx
+        self._checked = time.monotonic()
+
+    def _rebuild(self) -> None:
+        try:
+            idx = build_index(self.store)
+            with self._build_lock:
+                if self._index is None or idx.version != self._index.version:
+                    self._swap(idx)
+        except Exception:
+            logger.exception("检索索引重建失败，继续使用旧索引")
+
+    def refresh(self, wait: bool = True) -> SearchIndex:
+        """Check the version now (tests, after a load in this process); optionally wait for it."""
+        self._checked = 0.0
+        idx = self.index()
+        t = self._rebuilding
+        if wait and t is not None:
+            t.join()
+        return self._index or idx
+
+    # --- queries ------------------------------------------------------------------------------
+    def search(self, q: str, sector: str | None = None, field: str | None = None,
+               project_type: str | None = None, category: str | None = None,
+               value_kind: str | None = None, limit: int = 10, offset: int = 0) -> dict[str, Any]:
+        if not 1 <= limit <= 100:
+            raise BadQuery("bad_limit", f"limit 须在 1 到 100 之间（收到 {limit}）")
+        if not 0 <= offset <= 10000:
+            raise BadQuery("bad_offset", f"offset 须在 0 到 10000 之间（收到 {offset}）")
+        idx = self.index()
+        filters = idx.filter_ids(sector, field, project_type, category, value_kind)
+        return idx.search(q, filters, limit=limit, offset=offset)
+
+    def suggest(self, q: str, limit: int = 10) -> dict[str, Any]:
+        self.index()
+        return self._suggester.suggest(q, limit)  # type: ignore[union-attr]
+
+    def recommend(self, project: str, description: str = "", sector: str | None = None,
+                  project_type: str | None = None, amount: float | None = None,
+                  period: str | None = None) -> dict[str, Any]:
+        self.index()
+        return self._recommender.recommend(project, description, sector, project_type, amount,  # type: ignore[union-attr]
+                                           period)
+
+    def similar(self, indicator_id: str, limit: int = 10) -> dict[str, Any]:
+        idx = self.index()
+        if indicator_id not in idx.by_id:
+            raise NotFound(f"指标 {indicator_id} 不存在（或已停用）")
+        return self._recommender.similar(indicator_id, limit)  # type: ignore[union-attr]
