@@ -122,7 +122,22 @@ class Recommender:
         for w in ix.segment(text):
             if len(w) >= 2 and w not in terms:
                 terms[w] = ix.idf.get("w" + w, ix.idf_max * 0.5)
-        return terms
+        # search-mode segmentation also yields words that straddle two others (维修|改造 → 修改):
+        # they are not in the text's meaning, so they neither count for coverage nor show as reasons
+        @lru_cache(maxsize=None)
+        def splits(s: str) -> bool:  # s is a concatenation of other terms
+            return s in terms or any(s[:k] in terms and splits(s[k:]) for k in range(2, len(s) - 1))
+
+        def straddles(t: str) -> bool:
+            for longer in terms:
+                i = longer.find(t)
+                if len(longer) <= len(t) or i < 0:
+                    continue
+                for k in range(i + 1, i + len(t)):
+                    if k >= 2 and len(longer) - k >= 2 and splits(longer[:k]) and splits(longer[k:]):
+                        return True
+            return False
+        return {t: v for t, v in terms.items() if not straddles(t)}
 
     @staticmethod
     def _detail(doc: Doc) -> float:
