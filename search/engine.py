@@ -112,8 +112,9 @@ class SearchService:
         self._seen_version: int | None = None
         self._build_lock = threading.Lock()
         self._rebuilding: threading.Thread | None = None
-        self._suggester = None
-        self._recommender = None
+        self._suggester: Any = None
+        self._recommender: Any = None
+        self._helper_lock = threading.Lock()
 
     # --- index lifecycle --------------------------------------------------------------------
     def index(self) -> SearchIndex:
@@ -138,13 +139,36 @@ class SearchService:
         return idx
 
     def _swap(self, idx: SearchIndex) -> None:
-        from .recommend import Recommender
-        from .suggest import Suggester
-        # helpers first, then the index: a reader holding the new index finds matching helpers
-        self._suggester = Suggester(idx)
-        self._recommender = Recommender(idx, self.library)
         self._index = idx
         self._checked = time.monotonic()
+
+    def prepare(self) -> None:
+        """Build the index and its helpers now (a server warms up in the background)."""
+        idx = self.index()
+        self._suggester_for(idx)
+        self._recommender_for(idx)
+
+    def _suggester_for(self, idx: SearchIndex) -> Any:
+        """Autocomplete tables are built on first use for each index (their pinyin of every name
+        takes seconds), so a plain search never pays for them."""
+        from .suggest import Suggester
+        helper = self._suggester
+        if helper is None or helper.index is not idx:
+            with self._helper_lock:
+                helper = self._suggester
+                if helper is None or helper.index is not idx:
+                    helper = self._suggester = Suggester(idx)
+        return helper
+
+    def _recommender_for(self, idx: SearchIndex) -> Any:
+        from .recommend import Recommender
+        helper = self._recommender
+        if helper is None or helper.index is not idx:
+            with self._helper_lock:
+                helper = self._recommender
+                if helper is None or helper.index is not idx:
+                    helper = self._recommender = Recommender(idx, self.library)
+        return helper
 
     def _rebuild(self) -> None:
         try:
@@ -177,18 +201,16 @@ class SearchService:
         return idx.search(q, filters, limit=limit, offset=offset)
 
     def suggest(self, q: str, limit: int = 10) -> dict[str, Any]:
-        self.index()
-        return self._suggester.suggest(q, limit)  # type: ignore[union-attr]
+        return self._suggester_for(self.index()).suggest(q, limit)
 
     def recommend(self, project: str, description: str = "", sector: str | None = None,
                   project_type: str | None = None, amount: float | None = None,
                   period: str | None = None) -> dict[str, Any]:
-        self.index()
-        return self._recommender.recommend(project, description, sector, project_type, amount,  # type: ignore[union-attr]
-                                           period)
+        return self._recommender_for(self.index()).recommend(project, description, sector, project_type, amount,
+                                                             period)
 
     def similar(self, indicator_id: str, limit: int = 10) -> dict[str, Any]:
         idx = self.index()
         if indicator_id not in idx.by_id:
             raise NotFound(f"指标 {indicator_id} 不存在（或已停用）")
-        return self._recommender.similar(indicator_id, limit)  # type: ignore[union-attr]
+        return self._recommender_for(idx).similar(indicator_id, limit)

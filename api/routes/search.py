@@ -45,7 +45,7 @@ def warm(app: Any) -> threading.Thread:
                 svc = SearchService(app.state.library)
                 app.state.search_service = svc
         try:
-            svc.index()
+            svc.prepare()
         except Exception:  # the store may be unavailable at start-up; requests will retry
             pass
     t = threading.Thread(target=run, name="search-warm", daemon=True)
