@@ -96,12 +96,14 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_load(args: argparse.Namespace) -> int:
     from loaders import LoadError, load_file
     with open_for(args) as store:
+        check, close_check = _progress("SHACL 校验")
         update, close = _progress("写入")
         try:
-            report = load_file(args.path, store, dry_run=args.dry_run, progress=update)
+            report = load_file(args.path, store, dry_run=args.dry_run, progress=update, check_progress=check)
         except LoadError as e:
             report = e.report
         finally:
+            close_check()
             close()
     if args.json:
         _print_json(report.to_dict())
