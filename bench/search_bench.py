@@ -60,16 +60,19 @@ def pct(xs: list[float], p: float) -> float:
 
 def run_engines(engines: list[tuple[str, Callable[[str], list[str]], int]], queries: list[dict],
                 rel: list[set[str]]) -> list[dict[str, Any]]:
-    """Latency and recall@10 of each engine. Engines take turns query by query, so load from
-    other processes on a shared machine hits all of them alike and the ratios stay meaningful.
-    Every round counts (no engine here caches results, except the row that says so)."""
+    """Latency and recall@10 of each engine. Engines take turns pass by pass (A B C, A B C, …): each
+    pass answers the whole query set as a service would answer a stream of queries, and the
+    alternation spreads slow drifts of a shared machine over all engines alike. (Alternating query
+    by query instead would charge each engine for the caches the others just evicted: the brute
+    force pass walks every name, the Neo4j JVM wakes up on the same two cores.) Every pass counts;
+    no engine here caches results, except the row that says so."""
     lat: dict[str, list[float]] = {name: [] for name, _, _ in engines}
     rec: dict[str, list[float]] = {name: [] for name, _, _ in engines}
     for r in range(max(n for _, _, n in engines)):
-        for q, rs in zip(queries, rel):
-            for name, fn, rounds in engines:
-                if r >= rounds:
-                    continue
+        for name, fn, rounds in engines:
+            if r >= rounds:
+                continue
+            for q, rs in zip(queries, rel):
                 t0 = time.perf_counter()
                 ids = fn(q["q"])
                 lat[name].append(time.perf_counter() - t0)
