@@ -27,7 +27,7 @@ _UNAVAILABLE = (ServiceUnavailable, SessionExpired, DatabaseUnavailable, Connect
 
 def _flat(node: Node, digest: str) -> dict[str, Any]:
     props: dict[str, Any] = {"id": node.id, "_label": node.label, "_hash": digest,
-                             "_props": json.dumps(node.props, ensure_ascii=False, sort_keys=True)}
+                             "_props": node.props_json()}
     for k, v in node.props.items():
         if k in _RESERVED or v is None:
             continue
@@ -191,6 +191,18 @@ class Neo4jStore(GraphStore):
 
     def version(self) -> int:
         return self._read(lambda tx: tx.run(Q.VERSION).single()["version"])
+
+    def hashes(self, node_ids: Iterable[str]) -> dict[str, str]:
+        ids = list(dict.fromkeys(node_ids))
+        if not ids:
+            return {}
+
+        def work(tx: Any) -> dict[str, str]:
+            out: dict[str, str] = {}
+            for start in range(0, len(ids), 5000):
+                out.update({r["id"]: r["hash"] for r in tx.run(Q.HASHES, ids=ids[start:start + 5000])})
+            return out
+        return self._read(work)
 
     def get(self, node_id: str) -> Node | None:
         return self.get_many([node_id]).get(node_id)

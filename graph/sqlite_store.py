@@ -94,7 +94,7 @@ class SQLiteStore(GraphStore):
                     conn.executemany(
                         "INSERT INTO nodes(id, label, props, hash) VALUES (?,?,?,?) "
                         "ON CONFLICT(id) DO UPDATE SET label=excluded.label, props=excluded.props, hash=excluded.hash",
-                        [(n.id, n.label, json.dumps(n.props, ensure_ascii=False, sort_keys=True), h)
+                        [(n.id, n.label, n.props_json(), h)
                          for n, h in todo])
                     conn.executemany("DELETE FROM edges WHERE src = ?", [(n.id,) for n, _ in todo])
                     conn.executemany("INSERT OR IGNORE INTO edges(src, type, dst) VALUES (?,?,?)",
@@ -149,6 +149,14 @@ class SQLiteStore(GraphStore):
 
     def version(self) -> int:
         return self._version(self._conn())
+
+    def hashes(self, node_ids: Iterable[str]) -> dict[str, str]:
+        conn = self._conn()
+        ids = list(dict.fromkeys(node_ids))
+        out: dict[str, str] = {}
+        for start in range(0, len(ids), 900):
+            out.update(self._hashes(conn, ids[start:start + 900]))
+        return out
 
     def _nodes(self, conn: sqlite3.Connection, rows: list[tuple]) -> list[Node]:
         nodes = [Node(r[0], r[1], json.loads(r[2])) for r in rows]

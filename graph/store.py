@@ -58,10 +58,16 @@ class Node:
         cached = self.__dict__.get("_hash")
         if cached is not None:
             return cached
-        payload = json.dumps([self.label, self.props, sorted(self.edges)], ensure_ascii=False,
-                             sort_keys=True, separators=(",", ":"))
+        payload = "\x1f".join((self.label, self.props_json(), "\x1e".join(f"{t}\x1d{d}" for t, d in sorted(self.edges))))
         self.__dict__["_hash"] = digest = hashlib.sha1(payload.encode("utf-8")).hexdigest()
         return digest
+
+    def props_json(self) -> str:
+        """The properties as canonical JSON (sorted keys), as stores keep them; computed once."""
+        cached = self.__dict__.get("_props_json")
+        if cached is None:
+            cached = self.__dict__["_props_json"] = json.dumps(self.props, ensure_ascii=False, sort_keys=True)
+        return cached
 
     def to_dict(self) -> dict:
         return {"id": self.id, "label": self.label, "props": self.props,
@@ -181,6 +187,11 @@ class GraphStore(ABC):
             if not page.items or offset >= page.total:
                 return
 
+    def hashes(self, node_ids: Iterable[str]) -> dict[str, str]:
+        """Content hashes of the stored nodes among ``node_ids``: enough to tell what a load changes.
+        Backends that keep the hash override this to avoid reading whole nodes."""
+        return {i: n.content_hash() for i, n in self.get_many(node_ids).items()}
+
     def is_empty(self) -> bool:
         return self.version() == 0 and self.count("Category") == 0
 
@@ -191,8 +202,9 @@ class GraphStore(ABC):
         self.close()
 
 
-def diff(changes: Iterable[Node], current: dict[str, Node]) -> tuple[list[Node], dict[str, int]]:
-    """Keep only nodes that are new or changed; count created / updated / unchanged."""
+def diff(changes: Iterable[Node], current: dict[str, str]) -> tuple[list[Node], dict[str, int]]:
+    """Keep only nodes that are new or changed (``current``: id → stored content hash); count
+    created / updated / unchanged."""
     out: list[Node] = []
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     for n in changes:
@@ -200,7 +212,7 @@ def diff(changes: Iterable[Node], current: dict[str, Node]) -> tuple[list[Node],
         if old is None:
             counts["created"] += 1
             out.append(n)
-        elif old.content_hash() != n.content_hash():
+        elif old != n.content_hash():
             counts["updated"] += 1
             out.append(n)
         else:

@@ -16,6 +16,7 @@ from graph.store import Node
 from .nodes import (APPLIES_TO, CATEGORY, FIELD, IN_CATEGORY, IN_FIELD, IN_SECTOR, INDICATOR,
                     LEVEL1, PART_OF, PROJECT_TYPE, SECTOR)
 from .problems import Problem
+from .rules import validation_hash as shapes_hash  # re-exported: the key of the validation stamp
 
 HERE = Path(__file__).resolve().parent
 ZB = Namespace("https://w3id.org/zhibiao/ontology#")
@@ -121,14 +122,7 @@ def shapes_graph() -> Graph:
     return Graph().parse(HERE / "shapes.ttl", format="turtle")
 
 
-def shapes_hash() -> str:
-    """Hash of everything validation depends on: the SHACL shapes and the field-rule data."""
-    import hashlib
-    h = hashlib.sha256()
-    for path in (HERE / "shapes.ttl", HERE / "data" / "field_rules.yaml", HERE / "data" / "units.tsv",
-                 HERE / "data" / "categories.yaml", HERE / "data" / "sectors.yaml"):
-        h.update(path.read_bytes())
-    return h.hexdigest()
+
 
 
 @lru_cache(maxsize=1)

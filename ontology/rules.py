@@ -21,6 +21,18 @@ def field_rules() -> dict:
     return yaml.safe_load((DATA_DIR / "field_rules.yaml").read_text(encoding="utf-8"))
 
 
+def validation_hash() -> str:
+    """Hash of everything validation depends on (SHACL shapes and field-rule data): the key of the
+    bundled library's validation stamp. No rdflib import, so a seed stays cheap."""
+    import hashlib
+    here = DATA_DIR.parent
+    h = hashlib.sha256()
+    for path in (here / "shapes.ttl", DATA_DIR / "field_rules.yaml", DATA_DIR / "units.tsv",
+                 DATA_DIR / "categories.yaml", DATA_DIR / "sectors.yaml"):
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
 def parse_number(text: str | None) -> float | None:
     if text is None:
         return None

@@ -49,6 +49,7 @@ def test_apply_and_read_back(fresh_store: GraphStore) -> None:
     assert sorted(got.edges) == sorted(_nodes()[5].edges)
     many = fresh_store.get_many(["IND-1", "IND-2", "missing"])
     assert set(many) == {"IND-1", "IND-2"}
+    assert fresh_store.hashes(["IND-1", "missing"]) == {"IND-1": _nodes()[5].content_hash()}
 
 
 def test_list_filters_and_pagination(fresh_store: GraphStore) -> None:
