@@ -109,33 +109,3 @@ def register(sub: argparse._SubParsersAction, add: Callable[..., argparse.Argume
     p.add_argument("--period", help="实施年度，如 2026")
     p.add_argument("--json", action="store_true", help="以 JSON 输出")
 
-
-def main(argv: list[str] | None = None) -> int:
-    """Standalone entry (``python -m cli.search search QUERY …``) with the same options, for use
-    before or without the wiring in cli/main.py."""
-    from cli.main import EXIT_STORE, EXIT_USAGE
-    from graph import StoreError
-    ap = argparse.ArgumentParser(prog="zhibiao")
-    sub = ap.add_subparsers(dest="command")
-
-    def add(name: str, help_text: str, func: Callable, store: bool = True) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_text, description=help_text)
-        p.set_defaults(func=func)
-        if store:
-            p.add_argument("--store", metavar="URL")
-            p.add_argument("--no-seed", action="store_true")
-        return p
-    register(sub, add)
-    args = ap.parse_args(argv)
-    if not getattr(args, "func", None):
-        ap.print_help()
-        return EXIT_USAGE
-    try:
-        return args.func(args)
-    except StoreError as e:
-        print(f"[{e.code}] {e}", file=sys.stderr)
-        return EXIT_STORE
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -18,19 +18,6 @@ from search.text import initials_of, syllables
 REQUIRED = {"数量", "质量", "时效", "成本", "效益", "满意度"}
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _search_cache_dir(tmp_path_factory: pytest.TempPathFactory):
-    """Index pickles go to a session directory, not the user's cache."""
-    import os
-    old = os.environ.get("ZHIBIAO_SEARCH_CACHE_DIR")
-    os.environ["ZHIBIAO_SEARCH_CACHE_DIR"] = str(tmp_path_factory.mktemp("search-cache"))
-    yield
-    if old is None:
-        os.environ.pop("ZHIBIAO_SEARCH_CACHE_DIR", None)
-    else:
-        os.environ["ZHIBIAO_SEARCH_CACHE_DIR"] = old
-
-
 @pytest.fixture
 def svc(seeded_store) -> SearchService:
     return SearchService(seeded_store)

@@ -12,18 +12,6 @@ from api.app import create_app
 REQUIRED = {"数量", "质量", "时效", "成本", "效益", "满意度"}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _search_cache_dir(tmp_path_factory: pytest.TempPathFactory):
-    import os
-    old = os.environ.get("ZHIBIAO_SEARCH_CACHE_DIR")
-    os.environ["ZHIBIAO_SEARCH_CACHE_DIR"] = str(tmp_path_factory.mktemp("search-cache-api"))
-    yield
-    if old is None:
-        os.environ.pop("ZHIBIAO_SEARCH_CACHE_DIR", None)
-    else:
-        os.environ["ZHIBIAO_SEARCH_CACHE_DIR"] = old
-
-
 @pytest.fixture
 def client(seeded_store):
     app = create_app(store=seeded_store, seed=False)
