@@ -70,13 +70,9 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from engine.library import Library, NotFound
+    from engine.library import Library
     with open_for(args) as store:
-        try:
-            ind = Library(store).indicator(args.id)
-        except NotFound as e:
-            print(f"[not_found] {e.message}", file=sys.stderr)
-            return EXIT_INVALID
+        ind = Library(store).indicator(args.id)  # NotFound is reported by main (exit 1)
     if args.json:
         _print_json(ind)
         return EXIT_OK
@@ -241,8 +237,12 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         ap.print_help()
         return EXIT_USAGE
+    from engine.library import BadQuery, NotFound
     try:
         return args.func(args)
+    except (BadQuery, NotFound) as e:  # a parameter naming nothing that exists: say so, with the choices
+        print(f"[{getattr(e, 'code', 'not_found')}] {e.message}", file=sys.stderr)
+        return EXIT_INVALID
     except StoreError as e:
         print(f"[{e.code}] {e}", file=sys.stderr)
         return EXIT_STORE

@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import sys
 from typing import Callable
 
-EXIT_OK, EXIT_INVALID = 0, 1
+EXIT_OK = 0
 
 
 def _service(args: argparse.Namespace):
@@ -27,14 +26,10 @@ def _plain(highlight: str) -> str:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from engine.library import BadQuery
     store, svc = _service(args)
-    try:
+    try:  # a BadQuery is reported by cli.main (exit 1)
         res = svc.search(args.query, sector=args.sector, project_type=args.project_type, category=args.category,
                          limit=args.limit)
-    except BadQuery as e:
-        print(f"[{e.code}] {e.message}", file=sys.stderr)
-        return EXIT_INVALID
     finally:
         store.close()
     if args.json:
@@ -58,14 +53,10 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_recommend(args: argparse.Namespace) -> int:
-    from engine.library import BadQuery
     store, svc = _service(args)
     try:
         res = svc.recommend(args.project, args.description or "", sector=args.sector,
                             project_type=args.project_type, amount=args.amount, period=args.period)
-    except BadQuery as e:
-        print(f"[{e.code}] {e.message}", file=sys.stderr)
-        return EXIT_INVALID
     finally:
         store.close()
     if args.json:
