@@ -16,7 +16,7 @@ def migrate(src: GraphStore, dst: GraphStore, replace: bool = False,
         if wipe is None:
             raise StoreError("该类型的目标存储不支持 --replace，请使用新的空文件", "replace_unsupported")
         wipe()
-    version, nodes = src.snapshot()
+    version, nodes = src.snapshot(include_work=True)
     history = src.history()
     dst.apply(ChangeSet(nodes), LoadRecord(source=f"migrate:{src.url}", file_hash="", format="migrate",
                                            counts={"nodes": len(nodes)}), progress)

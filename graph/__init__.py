@@ -6,12 +6,12 @@ import os
 from pathlib import Path
 
 from .store import (ChangeSet, GraphStore, LoadRecord, Neighbour, Node, Page, StoreError,
-                    StoreUnavailable, StoreURLError, VersionConflict)
+                    StoreUnavailable, StoreURLError, VersionConflict, WORK_LABELS, Write, WriteConflict)
 
 DEFAULT_STORE_URL = "sqlite:///./zhibiao.db"
 
 __all__ = ["ChangeSet", "GraphStore", "LoadRecord", "Neighbour", "Node", "Page", "StoreError",
-           "StoreUnavailable", "StoreURLError", "VersionConflict", "open_store", "DEFAULT_STORE_URL",
+           "StoreUnavailable", "StoreURLError", "VersionConflict", "WORK_LABELS", "Write", "WriteConflict", "open_store", "DEFAULT_STORE_URL",
            "store_url_from_env"]
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 #: node labels and relationship types the store knows; anything else is refused before a query
 LABELS = ("Level1", "Category", "Sector", "Field", "ProjectType", "Indicator",
-          "Project", "Target", "BudgetUnit")
+          "Project", "Target", "BudgetUnit", "TargetTable", "Event", "User", "AuditEntry", "Setting")
 EDGE_TYPES = ("PART_OF", "IN_CATEGORY", "IN_SECTOR", "IN_FIELD", "APPLIES_TO", "USES_INDICATOR",
-              "BELONGS_TO")
+              "BELONGS_TO", "OWNS", "HAS_TABLE", "HAS_ROW", "USES", "ABOUT", "BY")
 
 SCHEMA = (
     "CREATE CONSTRAINT znode_id IF NOT EXISTS FOR (n:ZNode) REQUIRE n.id IS UNIQUE",
@@ -47,6 +47,13 @@ _FILTER = ("MATCH (n:ZNode {_label: $label}) "
 COUNT = _FILTER + "RETURN count(n) AS total"
 LIST = _FILTER + "WITH n ORDER BY n.id SKIP $offset LIMIT $limit " + _NODE_RETURN
 ALL_NODES = "MATCH (n:ZNode) " + _NODE_RETURN
+LIBRARY_NODES = "MATCH (n:ZNode) WHERE NOT n._label IN $work " + _NODE_RETURN
+
+# work-graph commits: take the node's write lock first (SET), then read what the guard compares
+LOCK_NODE = "MATCH (n:ZNode {id: $id}) SET n._lock = coalesce(n._lock, 0) + 1 RETURN n._props AS props"
+NODE_EXISTS = "OPTIONAL MATCH (n:ZNode {id: $id}) RETURN n IS NOT NULL AS found"
+MERGE_EDGES = {t: "UNWIND $rows AS row MATCH (a:ZNode {id: row.src}) MATCH (b:ZNode {id: row.dst}) "
+                  f"MERGE (a)-[:{t}]->(b)" for t in EDGE_TYPES}
 NEIGHBOURS = ("MATCH (n:ZNode {id: $id}) "
               "CALL (n) { MATCH (n)-[r]->(m:ZNode) RETURN type(r) AS edge, 'out' AS direction, m "
               "UNION ALL MATCH (n)<-[r]-(m:ZNode) RETURN type(r) AS edge, 'in' AS direction, m } "

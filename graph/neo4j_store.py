@@ -12,12 +12,12 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, TypeVar
 
 from neo4j import GraphDatabase, basic_auth
-from neo4j.exceptions import (AuthError, DatabaseUnavailable, Neo4jError, ServiceUnavailable,
-                              SessionExpired, TransientError)
+from neo4j.exceptions import (AuthError, ConstraintError, DatabaseUnavailable, Neo4jError,
+                              ServiceUnavailable, SessionExpired, TransientError)
 
 from . import cypher as Q
-from .store import (ChangeSet, GraphStore, LoadRecord, Neighbour, Node, Page, ProgressFn,
-                    StoreError, StoreUnavailable, VersionConflict)
+from .store import (WORK_LABELS, ChangeSet, GraphStore, LoadRecord, Neighbour, Node, Page, ProgressFn,
+                    StoreError, StoreUnavailable, VersionConflict, Write, WriteConflict)
 
 T = TypeVar("T")
 _BATCH = 1000
@@ -155,6 +155,74 @@ class Neo4jStore(GraphStore):
         tx.run(Q.CREATE_LOAD, rec=self._load_props(rec)).consume()
         return rec
 
+    def commit(self, write: Write) -> None:
+        """One write transaction: guarded nodes are locked (a SET takes Neo4j's write lock) in id
+        order before their properties are read, so two guarded writers serialise and the second
+        sees the first one's result. Deadlocks and other transient errors retry the whole write."""
+        for n in write.upserts:
+            if n.label not in Q.LABELS:
+                raise StoreError(f"未知的节点类型 {n.label!r}", "unknown_label")
+        for t in [t for n in write.upserts for t, _ in n.edges] + [t for _, t, _ in write.links]:
+            if t not in Q.EDGE_TYPES:
+                raise StoreError(f"未知的关系类型 {t!r}", "unknown_edge_type")
+        self._ensure_schema()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                with self._session() as s:
+                    with s.begin_transaction() as tx:
+                        self._commit_tx(tx, write)
+                        tx.commit()
+                        return
+            except TransientError:
+                if attempt >= self.retries + 5:
+                    raise StoreError("Neo4j 写入多次遇到锁冲突，请稍后重试", "store_busy") from None
+                time.sleep(0.05 * attempt)
+            except ConstraintError:  # a concurrent writer created a node this write meant to create
+                created = [i for i, e in write.expect.items() if e is None]
+                raise WriteConflict(created[0] if created else "?", {}) from None
+            except _UNAVAILABLE as e:
+                raise self._unavailable(e) from e
+
+    def _commit_tx(self, tx: Any, write: Write) -> None:
+        for node_id in sorted(write.expect):
+            expected = write.expect[node_id]
+            if expected is None:
+                if tx.run(Q.NODE_EXISTS, id=node_id).single()["found"]:
+                    raise WriteConflict(node_id, {})
+                continue
+            row = tx.run(Q.LOCK_NODE, id=node_id).single()
+            current = json.loads(row["props"]) if row else None
+            if current is None or any(current.get(k) != v for k, v in expected.items()):
+                raise WriteConflict(node_id, None if current is None else {k: current.get(k) for k in expected})
+        if write.upserts:
+            existing = {r["id"] for r in tx.run(Q.HASHES, ids=[n.id for n in write.upserts])}
+            created: dict[str, list[dict]] = {}
+            updated: dict[str, list[dict]] = {}
+            for n in write.upserts:
+                target = updated if n.id in existing else created
+                target.setdefault(n.label, []).append({"id": n.id, "props": _flat(n, n.content_hash())})
+            old_ids = sorted(existing)
+            if old_ids:
+                tx.run(Q.REMOVE_LABELS, ids=old_ids).consume()
+                tx.run(Q.DELETE_OUT_EDGES, ids=old_ids).consume()
+            for label, rows in updated.items():
+                tx.run(Q.UPDATE_NODES[label], rows=rows).consume()
+            for label, rows in created.items():
+                tx.run(Q.CREATE_NODES[label], rows=rows).consume()
+            by_type: dict[str, list[dict[str, str]]] = {}
+            for n in write.upserts:
+                for t, d in n.edges:
+                    by_type.setdefault(t, []).append({"src": n.id, "dst": d})
+            for t, rows in by_type.items():
+                tx.run(Q.CREATE_EDGES[t], rows=rows).consume()
+        links: dict[str, list[dict[str, str]]] = {}
+        for src, t, dst in write.links:
+            links.setdefault(t, []).append({"src": src, "dst": dst})
+        for t, rows in links.items():
+            tx.run(Q.MERGE_EDGES[t], rows=rows).consume()
+
     @staticmethod
     def _load_props(r: LoadRecord) -> dict[str, Any]:
         return {"seq": r.seq, "at": r.at, "source": r.source, "file_hash": r.file_hash, "format": r.format,
@@ -243,10 +311,12 @@ class Neo4jStore(GraphStore):
         p = self._params(label, props, None)
         return self._read(lambda tx: tx.run(Q.COUNT, **p).single()["total"])
 
-    def snapshot(self) -> tuple[int, list[Node]]:
+    def snapshot(self, include_work: bool = False) -> tuple[int, list[Node]]:
         def work(tx: Any) -> tuple[int, list[Node]]:
             version = tx.run(Q.VERSION).single()["version"]
-            return version, self._nodes(tx.run(Q.ALL_NODES))
+            if include_work:
+                return version, self._nodes(tx.run(Q.ALL_NODES))
+            return version, self._nodes(tx.run(Q.LIBRARY_NODES, work=list(WORK_LABELS)))
         return self._read(work)
 
     def history(self) -> list[LoadRecord]:

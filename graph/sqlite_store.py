@@ -12,8 +12,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
 
-from .store import (ChangeSet, GraphStore, LoadRecord, Neighbour, Node, Page, ProgressFn,
-                    StoreError, StoreUnavailable, VersionConflict)
+from .store import (WORK_LABELS, ChangeSet, GraphStore, LoadRecord, Neighbour, Node, Page, ProgressFn,
+                    StoreError, StoreUnavailable, VersionConflict, Write, WriteConflict)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -114,6 +114,39 @@ class SQLiteStore(GraphStore):
             rec.seq = cur.lastrowid or 0
             conn.execute("COMMIT")
             return rec
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def commit(self, write: Write) -> None:
+        """Guards are read after ``BEGIN IMMEDIATE`` took the database's write lock, so no other
+        writer can slip in between the check and the write."""
+        conn = self._conn()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as e:
+            raise StoreError(f"存储正被其他进程写入，请稍后重试：{e}", "store_busy") from e
+        try:
+            for node_id, expected in write.expect.items():
+                row = conn.execute("SELECT props FROM nodes WHERE id = ?", (node_id,)).fetchone()
+                if expected is None:
+                    if row is not None:
+                        raise WriteConflict(node_id, {})
+                    continue
+                current = json.loads(row[0]) if row else None
+                if current is None or any(current.get(k) != v for k, v in expected.items()):
+                    raise WriteConflict(node_id, None if current is None else {k: current.get(k) for k in expected})
+            if write.upserts:
+                conn.executemany(
+                    "INSERT INTO nodes(id, label, props, hash) VALUES (?,?,?,?) "
+                    "ON CONFLICT(id) DO UPDATE SET label=excluded.label, props=excluded.props, hash=excluded.hash",
+                    [(n.id, n.label, n.props_json(), n.content_hash()) for n in write.upserts])
+                conn.executemany("DELETE FROM edges WHERE src = ?", [(n.id,) for n in write.upserts])
+                conn.executemany("INSERT OR IGNORE INTO edges(src, type, dst) VALUES (?,?,?)",
+                                 [(n.id, t, d) for n in write.upserts for t, d in n.edges])
+            if write.links:
+                conn.executemany("INSERT OR IGNORE INTO edges(src, type, dst) VALUES (?,?,?)", write.links)
+            conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
@@ -220,13 +253,15 @@ class SQLiteStore(GraphStore):
         where, params = self._where(label, props, None)
         return self._conn().execute(f"SELECT count(*) FROM nodes WHERE {where}", params).fetchone()[0]
 
-    def snapshot(self) -> tuple[int, list[Node]]:
+    def snapshot(self, include_work: bool = False) -> tuple[int, list[Node]]:
         conn = self._conn()
+        skip = () if include_work else WORK_LABELS
         conn.execute("BEGIN")  # one read transaction: version and nodes agree
         try:
             version = self._version(conn)
             nodes = {r[0]: Node(r[0], r[1], json.loads(r[2]))
-                     for r in conn.execute("SELECT id, label, props FROM nodes ORDER BY id")}
+                     for r in conn.execute(f"SELECT id, label, props FROM nodes WHERE label NOT IN "
+                                           f"({','.join('?' * len(skip))}) ORDER BY id", skip)}
             for src, typ, dst in conn.execute("SELECT src, type, dst FROM edges ORDER BY src, type, dst"):
                 if src in nodes:
                     nodes[src].edges.append((typ, dst))

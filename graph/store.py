@@ -9,7 +9,14 @@ Error hierarchy::
     StoreError                 any store failure (Chinese message, stable ``code``)
     ├── StoreUnavailable       the backend cannot be reached (API answers 503)
     ├── VersionConflict        another writer changed the library since the change set was computed
+    ├── WriteConflict          a guarded work-graph write found another value than it expected
     └── StoreURLError          the --store URL is not understood
+
+Two kinds of content share the graph. The *library* (Level1, Category, Sector, Field, ProjectType,
+Indicator) is written by ``apply`` and versioned: every change moves the library version, which
+search indexes and caches follow. The *work graph* (budget units, projects, target tables, events,
+accounts, audit; ``WORK_LABELS``) is written by ``commit``: small guarded transactions that never
+move the library version. ``snapshot()`` returns the library only, unless asked for everything.
 """
 from __future__ import annotations
 
@@ -39,6 +46,22 @@ class VersionConflict(StoreError):
 
 class StoreURLError(StoreError):
     code = "bad_store_url"
+
+
+class WriteConflict(StoreError):
+    """A guard of a ``commit`` did not hold: ``current`` holds the guarded properties as stored
+    (None when the node does not exist), so the caller can tell the user what changed."""
+    code = "write_conflict"
+
+    def __init__(self, node_id: str, current: dict[str, Any] | None):
+        what = "不存在" if current is None else "已被他人修改"
+        super().__init__(f"节点 {node_id} {what}，写入未执行")
+        self.node_id = node_id
+        self.current = current
+
+
+#: labels of the work graph: written by ``commit``, outside the library version and its snapshot
+WORK_LABELS = ("BudgetUnit", "Project", "TargetTable", "Target", "Event", "User", "AuditEntry", "Setting")
 
 
 Edge = tuple[str, str]  # (edge type, target node id)
@@ -92,6 +115,19 @@ class ChangeSet:
 
 
 @dataclass
+class Write:
+    """One atomic change of the work graph (see ``GraphStore.commit``).
+
+    ``upserts`` create or replace nodes with their full set of outgoing edges; ``links`` add edges
+    ``(src, type, dst)`` to nodes that keep their other edges (e.g. BudgetUnit -OWNS-> a new Project);
+    ``expect`` guards the write: node id → the property values it must have now, or None for "must
+    not exist yet". Any guard that fails refuses the whole write with WriteConflict."""
+    upserts: list[Node] = field(default_factory=list)
+    links: list[tuple[str, str, str]] = field(default_factory=list)
+    expect: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+
+
+@dataclass
 class LoadRecord:
     """One entry of the load history: what was loaded, when, and what it did to the library."""
     source: str
@@ -140,6 +176,12 @@ class GraphStore(ABC):
         something changed. Returns the stored record (with versions, time and sequence)."""
 
     @abstractmethod
+    def commit(self, write: Write) -> None:
+        """Write work-graph nodes and links in one transaction, after checking every guard of
+        ``write.expect`` inside that transaction (compare-and-set). Raises WriteConflict, writing
+        nothing, when a guard fails. Never moves the library version and leaves no load record."""
+
+    @abstractmethod
     def version(self) -> int:
         """Current library version (0 for an empty store)."""
 
@@ -163,8 +205,9 @@ class GraphStore(ABC):
     def count(self, label: str, props: dict[str, Any] | None = None) -> int: ...
 
     @abstractmethod
-    def snapshot(self) -> tuple[int, list[Node]]:
-        """The version and every node with its edges, read consistently."""
+    def snapshot(self, include_work: bool = False) -> tuple[int, list[Node]]:
+        """The version and every library node with its edges, read consistently; with
+        ``include_work`` the work-graph nodes too (migrate carries a store over whole)."""
 
     @abstractmethod
     def history(self) -> list[LoadRecord]:

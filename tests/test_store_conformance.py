@@ -5,7 +5,7 @@ import inspect
 
 import pytest
 
-from graph import ChangeSet, GraphStore, LoadRecord, Node, VersionConflict
+from graph import ChangeSet, GraphStore, LoadRecord, Node, VersionConflict, Write, WriteConflict
 from graph.sqlite_store import SQLiteStore
 
 
@@ -159,3 +159,83 @@ def test_every_backend_has_the_whole_interface() -> None:
     for cls in backends:
         missing = {m for m in abstract if getattr(getattr(cls, m), "__isabstractmethod__", False)}
         assert not missing, f"{cls.__name__} lacks {missing}"
+
+
+# --- the work graph: guarded commits (projects, accounts, audit) ------------------------------------------
+def _project(rev: int, **extra) -> Node:
+    return Node("PRJ-1", "Project", {"name": "校舍维修", "unit": "101", "revision": rev, **extra},
+                [("HAS_TABLE", f"PRJ-1/r{rev}")] if rev else [])
+
+
+def test_commit_writes_work_nodes_outside_the_library(fresh_store: GraphStore) -> None:
+    fresh_store.apply(ChangeSet(_nodes()), _rec())
+    unit = Node("UNIT-101", "BudgetUnit", {"code": "101", "name": "市教育局"})
+    fresh_store.commit(Write([unit, _project(0)], links=[("UNIT-101", "OWNS", "PRJ-1")],
+                             expect={"PRJ-1": None}))
+    assert fresh_store.version() == 1 and len(fresh_store.history()) == 1  # library untouched
+    assert fresh_store.get("PRJ-1").props["revision"] == 0
+    assert fresh_store.get("UNIT-101").edges == [("OWNS", "PRJ-1")]
+    assert fresh_store.list("Project", {"unit": "101"}).total == 1
+    lib_ids = {n.id for n in fresh_store.snapshot()[1]}
+    assert "PRJ-1" not in lib_ids and "IND-1" in lib_ids
+    assert {"PRJ-1", "UNIT-101"} <= {n.id for n in fresh_store.snapshot(include_work=True)[1]}
+    # a link adds an edge to an existing node without replacing its other edges
+    fresh_store.commit(Write([Node("PRJ-2", "Project", {"name": "x", "unit": "101", "revision": 0})],
+                             links=[("UNIT-101", "OWNS", "PRJ-2")]))
+    assert fresh_store.get("UNIT-101").edges == [("OWNS", "PRJ-1"), ("OWNS", "PRJ-2")]
+    assert fresh_store.count("Project") == 2
+
+
+def test_commit_guard_refuses_and_writes_nothing(fresh_store: GraphStore) -> None:
+    fresh_store.commit(Write([_project(0)]))
+    table = Node("PRJ-1/r1", "TargetTable", {"revision": 1}, [("USES", "nowhere")])
+    fresh_store.commit(Write([_project(1), table], expect={"PRJ-1": {"revision": 0}}))
+    with pytest.raises(WriteConflict) as e:  # stale: still based on revision 0
+        fresh_store.commit(Write([_project(1, name="覆盖"), Node("EVT-x", "Event", {})],
+                                 expect={"PRJ-1": {"revision": 0}}))
+    assert e.value.current == {"revision": 1} and e.value.node_id == "PRJ-1"
+    assert fresh_store.get("PRJ-1").props["name"] == "校舍维修" and fresh_store.get("EVT-x") is None
+    with pytest.raises(WriteConflict) as e:  # must not exist
+        fresh_store.commit(Write([_project(0)], expect={"PRJ-1": None}))
+    assert e.value.current == {}
+    with pytest.raises(WriteConflict) as e:  # guard on a node that is not there
+        fresh_store.commit(Write([Node("EVT-y", "Event", {})], expect={"PRJ-9": {"revision": 0}}))
+    assert e.value.current is None and fresh_store.get("EVT-y") is None
+    assert fresh_store.version() == 0 and fresh_store.history() == []
+
+
+def test_concurrent_guarded_writes_exactly_one_wins(fresh_store: GraphStore) -> None:
+    """Eight writers read revision 1 and each tries to write revision 2: one succeeds, seven conflict."""
+    import threading
+    fresh_store.commit(Write([_project(1)]))
+    barrier = threading.Barrier(8)
+    results: list[str] = []
+
+    def writer(i: int) -> None:
+        barrier.wait()
+        try:
+            fresh_store.commit(Write([_project(2, name=f"writer-{i}"), Node(f"EVT-{i}", "Event", {"by": i})],
+                                     expect={"PRJ-1": {"revision": 1}}))
+            results.append(f"won-{i}")
+        except WriteConflict as e:
+            assert e.current == {"revision": 2}
+            results.append("conflict")
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    winners = [r for r in results if r.startswith("won")]
+    assert len(winners) == 1 and results.count("conflict") == 7
+    i = winners[0].split("-")[1]
+    assert fresh_store.get("PRJ-1").props["name"] == f"writer-{i}"
+    assert [n.id for n in fresh_store.list("Event").items] == [f"EVT-{i}"]
+
+
+def test_migrate_carries_the_work_graph(fresh_store: GraphStore) -> None:
+    from engine.migrate import migrate
+    fresh_store.apply(ChangeSet(_nodes()), _rec())
+    fresh_store.commit(Write([_project(0)]))
+    other = SQLiteStore(":memory:")
+    migrate(fresh_store, other)
+    assert other.get("PRJ-1").props == _project(0).props and other.version() == 1
