@@ -6,7 +6,9 @@ from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
+import web
 from engine.library import Library
 from graph import GraphStore, StoreUnavailable, open_store, store_url_from_env
 
@@ -45,4 +47,6 @@ def create_app(store_url: str | None = None, seed: bool = True, store: GraphStor
     app.include_router(library.router)
     app.include_router(targets.router)
     app.include_router(search.router)
+    app.include_router(web.router)  # the Chinese web interface at / (pages only; the API keeps its paths)
+    app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
     return app
