@@ -61,14 +61,15 @@ class Ref:
 class Prediction:
     code: str | None
     name: str | None
-    source: str | None  # library | lexicon | library_suffix | lexicon_weak | None (cannot tell)
+    source: str | None  # library | lexicon | value | library_suffix | lexicon_weak | unit_prior | None
+    kind: str | None = None
+    level1: str | None = None
+    confidence: float = 0.0   # how sure, by source (classify.yaml ``confidence``); 0 when abstaining
 
     @property
     def confident(self) -> bool:
         """Exact library name or an unambiguous keyword: strong enough to contradict the filing."""
         return self.source in ("library", "lexicon")
-    kind: str | None = None
-    level1: str | None = None
 
 
 @dataclass
@@ -88,6 +89,9 @@ def lexicon() -> dict[str, Any]:
     raw = yaml.safe_load((DATA_DIR / "classify.yaml").read_text(encoding="utf-8"))
     return {"strong": [(re.compile(x["pattern"]), x["category"]) for x in raw["strong"]],
             "weak": [(re.compile(x["pattern"]), x["category"]) for x in raw["weak"]],
+            "by_value": raw["by_value"],
+            "confidence": raw["confidence"],
+            "unit_prior": raw["unit_prior"],
             "suffix_stats": raw["suffix_stats"],
             "topic_stop": sorted(raw.get("topic_stopwords", []), key=len, reverse=True)}
 
@@ -199,11 +203,38 @@ def index_for(library: Any | None) -> Index:
 
 def _pred(code: str, source: str) -> Prediction:
     name, kind, level1 = category_info().get(code, (code, None, None))
-    return Prediction(code, name, source, kind, level1)
+    return Prediction(code, name, source, kind, level1, float(lexicon()["confidence"].get(source, 0.5)))
 
 
-def predict(name: str, idx: Index) -> Prediction:
-    """The 二级 category an indicator name belongs to; ``code=None`` when the name does not say."""
+def _by_value(n: str, pv: Any) -> str | None:
+    """What the value and unit make plain: a date or period is 时效, a unit cost is 经济成本, a
+    count, area or length with nothing else said is 数量 (classify.yaml ``by_value``)."""
+    if pv is None:
+        return None
+    rules = lexicon()["by_value"]
+    if pv.kind in ("date", "period"):
+        return rules["date"]
+    if pv.kind not in ("quantity", "range") or not pv.dimension:
+        return None
+    entry = rules["dimensions"].get(pv.dimension)
+    if entry is None:
+        return None
+    if isinstance(entry, str):
+        return entry
+    for pattern, code in entry.items():
+        if pattern == "else" or re.search(pattern, n):
+            return code
+    return None
+
+
+def predict(name: str, idx: Index, pv: Any = None) -> Prediction:
+    """The 二级 category of a row from its name, value and unit (never the level columns);
+    ``code=None`` only when neither says.
+
+    Evidence, strongest first: the exact library name; an unambiguous keyword of the name; what
+    the value makes plain (a date → 时效, 元/人 → 成本, 20亩 → 数量); the library's names ending
+    the same way; weak keywords; the category most library indicators with this unit fall in,
+    when that is a clear majority."""
     n = _norm_name(name)
     if not n:
         return Prediction(None, None, None)
@@ -214,6 +245,9 @@ def predict(name: str, idx: Index) -> Prediction:
     for rx, code in lx["strong"]:
         if rx.search(n):
             return _pred(code, "lexicon")
+    code = _by_value(n, pv)
+    if code:
+        return _pred(code, "value")
     st = lx["suffix_stats"]
     for k in range(min(st["max_len"], len(n) - 1), st["min_len"] - 1, -1):
         code = idx.suffix.get(n[-k:])
@@ -222,6 +256,8 @@ def predict(name: str, idx: Index) -> Prediction:
     for rx, code in lx["weak"]:
         if rx.search(n):
             return _pred(code, "lexicon_weak")
+    if pv is not None and pv.unit in lx["unit_prior"]:
+        return _pred(lx["unit_prior"][pv.unit], "unit_prior")
     return Prediction(None, None, None)
 
 

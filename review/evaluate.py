@@ -17,12 +17,19 @@ Thresholds (exit 1 below them), and why these numbers:
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import re
 import sys
 from collections import Counter
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 LABELLED_DIR = Path(__file__).resolve().parent / "labelled"
+ROOT = Path(__file__).resolve().parent.parent
 
 THRESHOLDS = {"overall_precision": 0.90, "overall_recall": 0.85, "code_precision": 0.60,
               "code_recall": 0.60, "code_min_support": 3}
@@ -134,6 +141,202 @@ def failures(result: dict[str, Any]) -> list[str]:
     return out
 
 
+# --- real published tables (../shared/real-tables) ---------------------------------------------
+@lru_cache(maxsize=1)
+def real_config() -> dict[str, Any]:
+    """review/data/real_eval.yaml: where the real tables are, families → codes, thresholds."""
+    return yaml.safe_load((Path(__file__).resolve().parent / "data" / "real_eval.yaml").read_text(encoding="utf-8"))
+
+
+def real_tables_path() -> Path:
+    """The real development tables, relative to the repo root unless ZHIBIAO_REAL_TABLES says otherwise."""
+    p = Path(os.environ.get("ZHIBIAO_REAL_TABLES") or real_config()["path"])
+    return p if p.is_absolute() else (ROOT / p).resolve()
+
+
+def load_real(path: Path | None = None) -> list[dict[str, Any]]:
+    """The real tables as check_table documents; rows keep their label and families."""
+    path = path or real_tables_path()
+    data = json.loads(path.read_text(encoding="utf-8"))
+    out = []
+    for i, t in enumerate(data):
+        amount = t.get("amount_wan")
+        out.append({"id": f"R{i + 1:02d}", "project": {"name": t.get("project") or "", "sector": t.get("sector"),
+                                                        "amount": None if amount is None else float(amount) * 10000},
+                    "goals": {"annual": t.get("overall_goal")} if t.get("overall_goal") else {},
+                    "rows": [{k: r.get(k) for k in ("level1", "level2", "name", "value", "unit")}
+                             for r in t["indicators"]],
+                    "labels": [(r.get("label"), list(r.get("families") or [])) for r in t["indicators"]]})
+    return out
+
+
+_REF_ID = re.compile(r"(?:IND|GEN)-[0-9A-Z]+-[0-9A-F]+")
+
+
+def _rewrite_of(flag: dict[str, Any], idx: Any) -> dict[str, Any] | None:
+    """The library rewrite a flag proposes (its ``rewrite`` field, else the id in its text)."""
+    rw = flag.get("rewrite")
+    if rw:
+        return rw
+    m = _REF_ID.search(flag.get("suggestion") or "")
+    if not m:
+        return None
+    ref = next((r for r in idx.refs if r.id == m.group(0)), None)
+    if ref is None:
+        return None
+    return {"id": ref.id, "name": ref.name, "category": ref.category, "sector": ref.sector,
+            "text": ref.target_text(), "value": None, "source": None}
+
+
+def evaluate_real(library: Any | None = None, tables: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Review P/R per family and overall (row level), category agreement on rows labelled ok, and
+    the fit of the suggested rewrites, on the real published tables.
+
+    A row counts as flagged when any error or warning row rule fires on it (info only says data
+    is missing). Rows labelled ``unsure`` are not scored. Category agreement compares the 二级
+    category predicted from name, value and unit with the one the unit published, on rows labelled
+    ok whose published 二级 maps to a target category; an abstention counts as a disagreement."""
+    from .checker import check_table
+    from .classify import category_info, index_for
+    from .rules import config, filed_category, sector_of
+    cfg = real_config()
+    severity = {code: r["severity"] for code, r in config()["rules"].items()}
+    families: dict[str, set[str]] = {f: set(c) for f, c in cfg["families"].items()}
+    tables = tables if tables is not None else load_real()
+    idx = index_for(library)
+    tp = fp = fn = tn = 0
+    fam: dict[str, Counter] = {f: Counter() for f in families}
+    cat_total = cat_ok = cat_abstain = 0
+    sugg: list[dict[str, Any]] = []
+    mistakes: list[str] = []
+    for t in tables:
+        doc = {"project": t["project"], "goals": t["goals"], "rows": t["rows"]}
+        res = check_table(doc, library)
+        got: list[set[str]] = [set() for _ in t["rows"]]
+        for f in res["flags"]:
+            if f["row"] is not None and severity.get(f["code"]) in ("error", "warning"):
+                got[f["row"]].add(f["code"])
+        sector, _ = sector_of(t["project"])
+        for i, (row, (label, fams), codes, out) in enumerate(zip(t["rows"], t["labels"], got, res["rows"])):
+            where = f"{t['id']}#{i + 1} {row['name']}={row['value']}"
+            if label == "ok":
+                filed = filed_category(row.get("level2"))
+                if filed and category_info()[filed][1] is not None:
+                    cat_total += 1
+                    if out["category_code"] == filed:
+                        cat_ok += 1
+                    else:
+                        cat_abstain += out["category_code"] is None
+                        mistakes.append(f"类别 {where}：发布 {category_info()[filed][0]}，预测 {out['category_predicted']}")
+            if label not in ("ok", "weak"):
+                continue
+            flagged = bool(codes)
+            if label == "weak" and flagged:
+                tp += 1
+            elif label == "weak":
+                fn += 1
+                mistakes.append(f"漏报 {'/'.join(fams):18s} {where}")
+            elif flagged:
+                fp += 1
+                mistakes.append(f"多报 {' '.join(sorted(codes)):18s} {where}")
+            else:
+                tn += 1
+            for fname, fcodes in families.items():
+                hit = bool(codes & fcodes)
+                if fname in fams:
+                    fam[fname]["tp" if hit else "fn"] += 1
+                elif hit:
+                    fam[fname]["fp"] += 1
+        for f in res["flags"]:
+            if f["row"] is None or severity.get(f["code"]) == "info":
+                continue
+            rw = _rewrite_of(f, idx)
+            if rw is None:
+                continue
+            row = t["rows"][f["row"]]
+            filed = filed_category(row.get("level2"))
+            want = filed if filed and category_info()[filed][1] is not None else res["rows"][f["row"]]["category_code"]
+            sugg.append({"where": f"{t['id']}#{f['row'] + 1}", "code": f["code"], "row": row["name"],
+                         "rewrite": rw, "want": want,
+                         "same_category": want is None or rw.get("category") == want,
+                         "sector_or_general": rw.get("sector") in (None, sector) or rw.get("source") == "pattern",
+                         "passes": _rewrite_passes(rw, t["project"], library)})
+    rate = lambda a, b: a / b if b else 1.0  # noqa: E731
+    per_family = {f: {"tp": c["tp"], "fp": c["fp"], "fn": c["fn"], "precision": rate(c["tp"], c["tp"] + c["fp"]),
+                      "recall": rate(c["tp"], c["tp"] + c["fn"])} for f, c in fam.items() if sum(c.values())}
+    n = len(sugg)
+    return {"tables": len(tables), "rows": sum(len(t["rows"]) for t in tables),
+            "scored_rows": tp + fp + fn + tn,
+            "overall": {"tp": tp, "fp": fp, "fn": fn, "tn": tn, "precision": rate(tp, tp + fp), "recall": rate(tp, tp + fn)},
+            "per_family": per_family,
+            "category": {"rows": cat_total, "agree": cat_ok, "abstain": cat_abstain, "agreement": rate(cat_ok, cat_total)},
+            "suggestions": {"count": n,
+                            "same_category": rate(sum(s["same_category"] for s in sugg), n),
+                            "sector_or_general": rate(sum(s["sector_or_general"] for s in sugg), n),
+                            "passes_check": rate(sum(s["passes"] for s in sugg), n),
+                            "patterns": sum(1 for s in sugg if s["rewrite"].get("source") == "pattern"),
+                            "items": sugg},
+            "mistakes": mistakes}
+
+
+def _rewrite_passes(rw: dict[str, Any], project: dict[str, Any], library: Any | None) -> bool:
+    """A pattern ("培训合格率 ≥ __%") is a blank to fill, not a value: it passes when the name does.
+    A library rewrite passes when its own row (name, value, category) gets no error or warning."""
+    from .checker import check_table
+    from .classify import category_info
+    from .rules import config
+    value = rw.get("value")
+    if rw.get("source") == "pattern" or value is None:
+        text = rw.get("text") or ""
+        m = re.match(r"^(.*?)\s*(≥|≤|=|：)\s*(.*)$", text)
+        if rw.get("source") == "pattern" or not m:
+            return bool(rw.get("name"))
+        value = m.group(3) if m.group(2) == "：" else m.group(2) + m.group(3)
+    level2 = category_info().get(rw.get("category") or "", (None,))[0]
+    res = check_table({"project": project, "goals": {}, "rows": [{"level2": level2, "name": rw["name"], "value": value}]},
+                      library)
+    sev = {c: r["severity"] for c, r in config()["rules"].items()}
+    return not [f for f in res["flags"] if f["row"] == 0 and sev.get(f["code"]) in ("error", "warning")]
+
+
+def real_failures(result: dict[str, Any]) -> list[str]:
+    """Acceptance lines of issue 11 not met on the real tables, in words."""
+    th = real_config()["thresholds"]
+    o, c, s = result["overall"], result["category"], result["suggestions"]
+    out = []
+    for key, val, name in (("precision", o["precision"], "审核查准率"), ("recall", o["recall"], "审核查全率"),
+                           ("category_agreement", c["agreement"], "类别一致率"),
+                           ("suggestion_same_category", s["same_category"], "建议同类别比例"),
+                           ("suggestion_sector_or_general", s["sector_or_general"], "建议同行业或通用比例"),
+                           ("suggestion_passes_check", s["passes_check"], "建议通过检查比例")):
+        if val < th[key]:
+            out.append(f"真实表{name} {val:.3f} < {th[key]}")
+    return out
+
+
+def print_real(res: dict[str, Any], verbose: bool = False) -> None:
+    o = res["overall"]
+    print(f"\n真实表（{real_tables_path()}）：{res['tables']} 张表，{res['rows']} 行，计分 {res['scored_rows']} 行（unsure 不计）")
+    print(f"审核（行级）：TP {o['tp']}  FP {o['fp']}  FN {o['fn']}  TN {o['tn']}  "
+          f"查准率 {o['precision']:.3f}  查全率 {o['recall']:.3f}")
+    print(f"{'弱点族':14s}{'TP':>5s}{'FP':>5s}{'FN':>5s}{'查准率':>9s}{'查全率':>8s}")
+    for f, m in res["per_family"].items():
+        print(f"{f:16s}{m['tp']:5d}{m['fp']:5d}{m['fn']:5d}{m['precision']:9.3f}{m['recall']:8.3f}")
+    c = res["category"]
+    print(f"二级类别（标为 ok 的行）：一致 {c['agree']}/{c['rows']} = {c['agreement']:.3f}，未预测 {c['abstain']}")
+    s = res["suggestions"]
+    print(f"改写建议：{s['count']} 条，同二级类别 {s['same_category']:.3f}，同行业或通用 {s['sector_or_general']:.3f}，"
+          f"通过检查 {s['passes_check']:.3f}，写法模板 {s['patterns']} 条")
+    if verbose:
+        for m in res["mistakes"]:
+            print("  " + m)
+        for it in s["items"]:
+            rw = it["rewrite"]
+            print(f"  建议 {it['where']} {it['code']:18s} {it['row'][:24]} → {rw.get('text')} "
+                  f"[{rw.get('source')}/{rw.get('sector') or '通用'}/{rw.get('category')}]"
+                  f"{'' if it['same_category'] else ' ✗类别'}{'' if it['passes'] else ' ✗检查'}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m review.evaluate", description="目标审核标注集评测")
     ap.add_argument("--verbose", action="store_true", help="列出每一处多报和漏报")
@@ -157,6 +360,12 @@ def main(argv: list[str] | None = None) -> int:
         for m in res["mistakes"]:
             print("  " + m)
     bad = failures(res)
+    if real_tables_path().exists():
+        real = evaluate_real(library)
+        print_real(real, args.verbose)
+        bad += real_failures(real)
+    else:
+        print(f"\n真实表不存在（{real_tables_path()}），跳过真实表评测")
     for b in bad:
         print(f"未达阈值：{b}", file=sys.stderr)
     return 1 if bad else 0

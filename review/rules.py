@@ -19,7 +19,7 @@ import yaml
 from ontology.vocab import category_index, find_sector
 
 from .classify import Index, Prediction, Ref, _bigrams, category_info, predict, suggest
-from .values import ParsedValue, parse_value
+from .values import ParsedValue, clean_name, parse_value
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -44,6 +44,11 @@ def _compiled() -> dict[str, Any]:
         "vague_words": sorted(c["vague_words"], key=len, reverse=True),
         "compatible": groups,
         "measurable": tuple(c["measurable_name_suffixes"]),
+        "goal_words": sorted(c["goal_state_words"], key=len, reverse=True),
+        "input": [re.compile(p) for p in c["input_patterns"]],
+        "input_money": [re.compile(p) for p in c["input_money_patterns"]],
+        "input_exempt": re.compile(c["input_time_exempt_pattern"]),
+        "per_base_name": re.compile(c["per_base_name_pattern"]),
     }
 
 
@@ -77,7 +82,8 @@ def make_flag(row: int | None, code: str, **kw: Any) -> Flag:
 
 @dataclass
 class RowContext:
-    """One input row with what the checks derive from it."""
+    """One input row with what the checks derive from it. ``name`` is the name with template
+    marks removed (★, 指标1:, (≥**%)); ``marked`` says whether there were any."""
     index: int
     raw: dict[str, Any]
     name: str
@@ -86,6 +92,7 @@ class RowContext:
     predicted: Prediction
     filed: str | None            # 二级 category code the unit filed the row under
     flags: list[Flag] = field(default_factory=list)
+    marked: bool = False
 
     @property
     def kind(self) -> str | None:
@@ -111,13 +118,18 @@ def filed_category(level2: Any, level1: Any = None) -> str | None:
     if not t:
         return None
     idx = category_index()
-    for cand in (t, t.removesuffix("指标"), t + "指标"):
+    for cand in (t, t.removesuffix("指标"), t + "指标", re.sub(r"值$", "指标", t)):
         c = idx.get(cand)
         if c is not None:
             return c.code
+    if re.search(config()["combined_level2_pattern"], t):
+        return None    # "社会、经济、生态效益指标": several categories in one cell, none of them filed
     for key in sorted(idx, key=len, reverse=True):
         if len(key) >= 2 and not key.isascii() and key in t:
             return idx[key].code
+    for pattern, code in config()["level2_aliases"].items():
+        if re.search(pattern, t):
+            return code
     return None
 
 
@@ -146,6 +158,45 @@ def name_dimension(name: str) -> tuple[list[str], str] | None:
 
 def measurable_name(name: str) -> bool:
     return _norm(name).endswith(_compiled()["measurable"])
+
+
+def is_input(n: str, pv: ParsedValue) -> bool:
+    """Fund inputs and budget execution (资金到位率, 预算执行率, 每年财政补助1000万元, 资金拨付到位情况).
+
+    One judgement is written down here: the *date* by which a subsidy is transferred
+    (财政补助资金到位时间 ≤ 9月30日) is the timeliness of a transfer project's own output and is not
+    flagged; a share of funds arrived (资金到位及时率 100%, 12月底前100%到位) is budget execution and is."""
+    cp = _compiled()
+    hit = any(t in n for t in config()["input_terms"]) or any(rx.search(n) for rx in cp["input"])
+    if hit and cp["input_exempt"].search(n) and pv.kind in ("date", "period"):
+        return False
+    if not hit and pv.dimension == "money" and any(rx.search(n) for rx in cp["input_money"]):
+        hit = True
+    return hit
+
+
+def goal_with_number(n: str, pv: ParsedValue) -> bool:
+    """A goal or a state used as the name, given a bare number (教学质量提高、办学条件改善 =100%,
+    学生受益情况 =100%): the number measures nothing, the name has no measurable noun."""
+    if pv.kind not in ("quantity", "range") or pv.unit not in (None, "%") or measurable_name(n):
+        return False
+    c = config()
+    if n.endswith(tuple(c["state_name_suffixes"])):
+        return True
+    return any(w in n for w in _compiled()["goal_words"])
+
+
+def name_is_value(n: str) -> bool:
+    """The name is itself a value ("1年", "100%", "2025年12月"): nothing is measured."""
+    if not n or re.search(r"[\u4e00-\u9fa5]{3,}", n):
+        return False
+    pv = parse_value(n)
+    return pv.kind in ("quantity", "range", "date", "period") and not pv.extra
+
+
+def per_base_name(n: str) -> bool:
+    """万车死亡率, 每千人口床位数, 案件万人起诉率: a count per base population."""
+    return bool(_compiled()["per_base_name"].search(n))
 
 
 def example(ctx: RowContext | None, idx: Index, sector: str | None, text: str | None = None,
@@ -184,19 +235,22 @@ def check_row(ctx: RowContext, idx: Index, project: dict[str, Any], sector: str 
     value_norm = _norm(ctx.value)
     ex = lambda **kw: example(ctx, idx, sector, **kw)  # noqa: E731
 
-    is_input = any(t in n for t in c["input_terms"])
-    if is_input:
+    if is_input(n, pv):
         out.append(make_flag(i, "input_as_target", name=name,
                              example=example(None, idx, sector, text=project.get("name") or name, kind="数量")))
         return out
 
-    goal_like = any(rx.search(n) for rx in _compiled()["goal_name"]) and not measurable_name(name)
+    goal_like = (any(rx.search(n) for rx in _compiled()["goal_name"]) and not measurable_name(name)) or \
+        goal_with_number(n, pv) or name_is_value(n)
     if goal_like:
         out.append(make_flag(i, "name_is_goal", name=name, example=ex()))
 
     value_done = False
     if pv.kind == "empty":
         out.append(make_flag(i, "empty_value", name=name, example=ex()))
+        value_done = True
+    elif pv.kind == "placeholder":
+        out.append(make_flag(i, "placeholder_value", name=name, value=_value_text(pv), example=ex()))
         value_done = True
     elif goal_like:
         value_done = True   # the row is rewritten as a whole; the name_is_goal suggestion says how
@@ -243,7 +297,7 @@ def check_row(ctx: RowContext, idx: Index, project: dict[str, Any], sector: str 
                                  example=_unit_example(pv, dims, ex)))
         elif not value_done:
             conflict = next((p for p in pv.problems if "不一致" in p), None)
-            if dims and pv.dimension and pv.dimension not in dims[0] and not (cost and pv.dimension == "rate"):
+            if dims and pv.dimension and not _dimension_fits(name, pv, dims[0], cost):
                 out.append(make_flag(i, "unit_mismatch", name=name, unit=pv.unit, expect=dims[1], example=ex()))
                 mismatch = True
             elif conflict:
@@ -262,6 +316,21 @@ def check_row(ctx: RowContext, idx: Index, project: dict[str, Any], sector: str 
     if not goal_like:
         out += _category_check(ctx, n)
     return out
+
+
+def _dimension_fits(name: str, pv: ParsedValue, dims: list[str], cost: bool) -> bool:
+    """Whether the value's dimension is one the name allows. A per-base unit (人/万车) fits a rate
+    or a count name; a count fits a rate whose name states its base (万人起诉率 ≤120件)."""
+    if pv.dimension in dims or (cost and pv.dimension == "rate"):
+        return True
+    ok = config()["dimension_also_fits"].get(pv.dimension) or []
+    if any(d in dims for d in ok):
+        return True
+    if pv.dimension in ("count", "per_base") and "rate" in dims and per_base_name(name):
+        return True
+    if pv.unit and pv.unit in (config()["unit_also_fits"].get(dims[0]) or []):
+        return True
+    return False
 
 
 def _unit_example(pv: ParsedValue, dims: tuple[list[str], str] | None, ex: Any) -> str:
@@ -296,6 +365,9 @@ def _category_check(ctx: RowContext, n: str) -> list[Flag]:
         return []
     if p.code == ctx.filed or ctx.filed in _compiled()["compatible"].get(p.code, ()):
         return []
+    for entry in config().get("compatible_by_name", []):
+        if re.search(entry["pattern"], n) and {p.code, ctx.filed} <= set(entry["categories"]):
+            return []
     decisive = config()["wrong_category_decisive"]
     if p.code not in decisive and ctx.filed not in decisive:
         return []
@@ -412,17 +484,33 @@ def _goal_checks(rows: list[RowContext], goals: dict[str, Any], th: dict[str, An
     return out
 
 
+def infer_rate_unit(pv: ParsedValue, name: str) -> None:
+    """"成活率 ≥85", "覆盖率 ═100": a rate written without %. The name says it is a rate and the
+    number is one, so the unit is % (recorded as coming from the name)."""
+    if pv.kind not in ("quantity", "range") or pv.unit is not None or pv.number is None:
+        return
+    dims = name_dimension(name)
+    hi = pv.upper if pv.upper is not None else pv.number
+    if dims and dims[0][0] == "rate" and 0 <= pv.number and hi <= config()["thresholds"]["rate_max"] \
+            and not per_base_name(name):
+        pv.unit, pv.dimension, pv.unit_known, pv.unit_source = "%", "rate", True, "name"
+
+
 def build_row(i: int, raw: dict[str, Any], idx: Index) -> RowContext:
-    name = str(raw.get("name") or "").strip()
+    name, name_unit, marked = clean_name(str(raw.get("name") or "").strip())
     value = "" if raw.get("value") is None else str(raw.get("value"))
-    pv = parse_value(raw.get("value"), raw.get("unit"))
-    return RowContext(i, raw, name, value, pv, predict(name, idx),
-                      filed_category(raw.get("level2"), raw.get("level1")))
+    pv = parse_value(raw.get("value"), raw.get("unit"), name_unit)
+    infer_rate_unit(pv, name)
+    return RowContext(i, raw, name, value, pv, predict(name, idx, pv),
+                      filed_category(raw.get("level2"), raw.get("level1")), marked=marked)
 
 
 def sector_of(project: dict[str, Any]) -> tuple[str | None, bool]:
+    """The sector (支出功能分类 类级 name) of a project: its code or name, or a common way units
+    name it (农业农村 → 农林水, 生态环境 → 节能环保; rules.yaml ``sector_aliases``)."""
     s = project.get("sector")
     if not s:
         return None, False
-    info = find_sector(str(s))
-    return (info.name, True) if info else (str(s), False)
+    text = str(s).strip()
+    info = find_sector(text) or find_sector(config()["sector_aliases"].get(text, ""))
+    return (info.name, True) if info else (text, False)

@@ -25,7 +25,7 @@ from ontology.vocab import units as vocab_units
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 #: kinds a parsed value can have
-KINDS = ("quantity", "range", "date", "period", "grade", "standard", "vague", "empty", "unparsed")
+KINDS = ("quantity", "range", "date", "period", "grade", "standard", "vague", "empty", "placeholder", "unparsed")
 
 
 @dataclass
@@ -67,10 +67,20 @@ def lexicon() -> dict[str, Any]:
 
 @lru_cache(maxsize=1)
 def _units() -> tuple[dict[str, str], list[str]]:
-    """unit spelling → dimension, and all spellings (with aliases) longest first for matching."""
+    """unit spelling → dimension, and all spellings (with aliases) longest first for matching.
+
+    The measure words units write (组, 批次, 架次, 航时 …) are added from values.yaml, so that
+    "6组" is a count and "3批次" is not read as 3 批 followed by stray text."""
     dims = {name: u.dimension for name, u in vocab_units().items()}
+    for word, dim in (lexicon().get("measure_words") or {}).items():
+        dims.setdefault(word, dim)
     spellings = sorted(set(dims) | set(lexicon()["unit_aliases"]), key=len, reverse=True)
     return dims, spellings
+
+
+@lru_cache(maxsize=1)
+def _per_base_re() -> re.Pattern[str]:
+    return re.compile(lexicon()["per_base_unit_pattern"])
 
 
 @lru_cache(maxsize=1)
@@ -105,11 +115,24 @@ def normalise_unit(text: str | None) -> tuple[str | None, str | None, bool]:
     t = unicodedata.normalize("NFKC", str(text)).strip().strip("（）()")
     if not t or t in ("-", "—", "/", "无"):
         return None, None, True
+    t = _unit_spelling(t)
     dims, _ = _units()
     u = _aliases().get(t.lower(), t)
+    if _per_base_re().fullmatch(u):
+        # 人/万车, 张/千人, 例/10万人: a count per base population is a rate, whatever units.tsv says
+        return u, "per_base", True
     if u in dims:
         return u, dims[u], True
+    if re.fullmatch(lexicon()["unit_cost_pattern"], u):
+        return u, "unit_cost", True       # 元/亩·次, 万元/户: money per anything is a unit cost
     return t, None, False
+
+
+def _unit_spelling(t: str) -> str:
+    """元/人*月 → 元/人·月, 元/生/年 → 元/人/年: the ways units join and name the per-person base."""
+    for a, b in lexicon()["unit_spelling"].items():
+        t = t.replace(a, b)
+    return t
 
 
 _WS = re.compile(r"\s+")
@@ -120,7 +143,11 @@ def _norm(text: str) -> str:
     if ">" in t or "<" in t or "≧" in t or "≦" in t:
         for a, b in ((">=", "≥"), ("<=", "≤"), ("=>", "≥"), ("=<", "≤"), ("≧", "≥"), ("≦", "≤")):
             t = t.replace(a, b)
-    return _WS.sub("", t)
+    t = _WS.sub("", t)
+    if "/" in t or "*" in t or "×" in t:
+        t = re.sub(r"(?<=[\u4e00-\u9fa5])[*×・•](?=[\u4e00-\u9fa5])", "·", t)
+        t = _unit_spelling(t)
+    return t
 
 
 # --- numbers ---------------------------------------------------------------------------
@@ -176,9 +203,14 @@ def _quantity_re() -> re.Pattern[str]:
     cmp_suf = sorted(lx["comparators"]["suffix"], key=len, reverse=True)
     cn = lexicon()["chinese_numerals"]
     chars = "".join(cn["digits"]) + "".join(cn["small_units"]) + "".join(cn["magnitudes"])
-    num = rf"(?:-?\d+(?:\.\d+)?(?:[万亿千])?|[{chars}]+)"
     _, spellings = _units()
-    unit = "|".join(re.escape(s) for s in spellings)
+    # "5千克" is 5 in 千克, not 5000 in 克: a magnitude is not taken when it starts a unit
+    mags = []
+    for ch in "万亿千":
+        rest = sorted({s[1:] for s in spellings if len(s) > 1 and s[0] == ch}, key=len, reverse=True)
+        mags.append(ch + (f"(?!{'|'.join(re.escape(u) for u in rest)})" if rest else ""))
+    num = rf"(?:-?\d+(?:\.\d+)?(?:{'|'.join(mags)})?|[{chars}]+)"
+    unit = "|".join([lx["per_base_unit_regex"]] + [re.escape(s) for s in spellings])
     seps = "|".join(re.escape(s) for s in lx["range_separators"])
     pat = (rf"(?P<cmp>{'|'.join(re.escape(c) for c in cmp_pre)})?"
            rf"(?P<n1>{num})(?P<u1>{unit})?"
@@ -221,11 +253,69 @@ def _named_re() -> re.Pattern[str] | None:
     return re.compile(pat) if pat else None
 
 
+_DASHES = re.compile(r"-{2,}|—{1,2}|－|–|～|~|─")
+_POINT = re.compile(r"(?:(?P<y>\d{4})(?:年度?|[./-])?)?(?:(?P<m>\d{1,2})(?:月份?|[./-])?)?(?:(?P<d>\d{1,2})[日号]?)?(?P<tail>底|末|初|中旬|上旬|下旬)?")
+_SPLIT = re.compile(r"(?:至|到|-)")
+
+
+def _point(text: str, end: bool) -> tuple[str | None, int | None, int | None] | None:
+    """One side of a period: (year, month, day); a missing month or day is filled as the start
+    or the end of the year or month."""
+    m = _POINT.fullmatch(text)
+    if not m or not (m["y"] or m["m"]):
+        return None
+    y, mm, dd = m["y"], int(m["m"]) if m["m"] else None, int(m["d"]) if m["d"] else None
+    if mm is None and dd is not None:
+        return None
+    if mm is not None and not 1 <= mm <= 12:
+        return None
+    if mm is None:
+        mm = 12 if end else 1
+    if dd is None:
+        dd = _LAST_DAY[mm] if end else 1
+    return y, mm, dd
+
+
+def _parse_span(t: str, raw: str) -> ParsedValue | None:
+    """Periods in every common spelling: 2020年1月--2020年11月, 2021年1-12月, 2020.1-2020.11,
+    2020年1月1日至2020年12月31日, 1-12月. A date range is never read as a negative number."""
+    t = _DASHES.sub("-", t)
+    parts = _SPLIT.split(t)
+    if len(parts) != 2 or not parts[0] or not parts[1]:
+        return None
+    a, b = parts
+    dated = re.match(r"\d{4}", a) or "月" in t or "年" in t
+    if not dated:
+        return None
+    if re.fullmatch(r"\d{4}年?(度)?", a) and re.fullmatch(r"\d{1,2}月", b) is None and re.fullmatch(r"\d{1,2}", b):
+        return None       # "2023-12" is a month, not a period
+    # "2021年1-12月": the month written once for both sides
+    if re.fullmatch(r"\d{4}年\d{1,2}", a) and re.fullmatch(r"\d{1,2}月", b):
+        a += "月"
+    if re.fullmatch(r"\d{1,2}", a) and re.fullmatch(r"\d{1,2}月", b):
+        a += "月"
+    p1, p2 = _point(a, end=False), _point(b, end=True)
+    if not p1 or not p2:
+        return None
+    y1, y2 = p1[0], p2[0] or p1[0]
+    if y1 and y2 and (not 1900 <= int(y1) <= 2100 or not 1900 <= int(y2) <= 2100 or y2 < y1):
+        return None
+    if not y1 and p2[0]:
+        y1 = p2[0]
+    start, end = _date(y1, p1[1], p1[2]), _date(y2, p2[1], p2[2])
+    if not start or not end or (y1 and y2 and start > end):
+        return None
+    return ParsedValue(raw, "period", period=(start, end), dimension="date", comparator="区间")
+
+
 def _parse_date(t: str) -> ParsedValue | None:
     if not _DATE_HINT.search(t) and t not in _relative_map():
         return None   # "≥95%", "10辆": no date words at all
     before = _before()
     raw = t
+    span = _parse_span(t, raw)
+    if span is not None:
+        return span
     m = _PERIOD.fullmatch(t)
     if m and ("年" in t or "." in t or "/" in t or t.count("-") >= 1):
         y1, m1, d1, y2, m2, d2 = m.groups()
@@ -307,19 +397,37 @@ def _vague_words() -> tuple[str, ...]:
     return tuple(c["vague_words"]) + tuple(c["vague_verbs"])
 
 
-def parse_value(value: Any, unit_column: Any = None) -> ParsedValue:
-    """Parse a 指标值 with the 计量单位 column (may be empty).
+def _placeholder(t: str) -> bool:
+    """"≧ %", "公里", "≥**人": a comparator, template marks and at most a unit, but no number."""
+    rest = re.sub(lexicon()["placeholder_chars"], "", t)
+    if rest == t and not rest:
+        return False
+    if not rest:
+        return True
+    unit, dim, known = normalise_unit(rest)
+    return known and dim is not None
 
-    The unit written in the value wins over the column; a conflicting column unit is recorded
-    in ``problems`` so the unit rule can report it."""
+
+def parse_value(value: Any, unit_column: Any = None, name_unit: str | None = None) -> ParsedValue:
+    """Parse a 指标值 with the 计量单位 column (may be empty) and the unit the name carries
+    ("总面积(亩)", "(≥**元/株)"; see ``clean_name``).
+
+    The unit written in the value wins over the column, and the column over the name; a
+    conflicting column unit is recorded in ``problems`` so the unit rule can report it."""
     raw = "" if value is None else str(value)
     if isinstance(value, float) and value.is_integer():
         raw = str(int(value))
     t = _norm(raw)
+    if unit_column in (None, "") and name_unit:
+        unit_column, from_name = name_unit, True
+    else:
+        from_name = False
     col_unit, col_dim, col_known = normalise_unit(None if unit_column is None else str(unit_column))
     if not t or t in ("-", "—", "/", "无", "待定", "暂无"):
         return ParsedValue(raw, "empty", unit=col_unit, dimension=col_dim, unit_known=col_known,
                            unit_source="column" if col_unit else None)
+    if not re.search(r"\d|[一二三四五六七八九十百千两]", t) and _placeholder(t):
+        return ParsedValue(raw, "placeholder", problems=[f"指标值「{raw.strip()}」只有比较符或单位，没有数值"])
     pv = _parse_date(t)
     if pv is None:
         pv = _parse_quantity(t, raw)
@@ -327,8 +435,11 @@ def parse_value(value: Any, unit_column: Any = None) -> ParsedValue:
         pv = _parse_qualitative(t, raw)
     # merge the unit column
     if pv.kind in ("quantity", "range"):
+        if pv.unit is None and col_unit and from_name and pv.extra.startswith("/") and col_unit.endswith(pv.extra):
+            pv.extra = ""                 # "≤28.40/株" under a name that says (≤**元/株)
         if pv.unit is None and col_unit:
-            pv.unit, pv.dimension, pv.unit_known, pv.unit_source = col_unit, col_dim, col_known, "column"
+            pv.unit, pv.dimension, pv.unit_known = col_unit, col_dim, col_known
+            pv.unit_source = "name" if from_name else "column"
         elif pv.unit and col_unit and col_unit != pv.unit:
             if col_dim != pv.dimension:
                 pv.problems.append(f"指标值中的单位「{pv.unit}」与计量单位列「{col_unit}」不一致")
@@ -419,3 +530,40 @@ def _parse_qualitative(t: str, raw: str) -> ParsedValue:
     if grade:
         return ParsedValue(raw, "grade", grade=grade, comparator="定性")
     return ParsedValue(raw, "unparsed", problems=[f"无法识别的指标值「{raw.strip()}」"])
+
+
+# --- names ----------------------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def _name_res() -> tuple[list[re.Pattern[str]], list[re.Pattern[str]], re.Pattern[str]]:
+    lx = lexicon()
+    return ([re.compile(p) for p in lx["name_markers"]], [re.compile(p) for p in lx["name_placeholder_patterns"]],
+            re.compile(lx["name_unit_pattern"]))
+
+
+def clean_name(name: str) -> tuple[str, str | None, bool]:
+    """(name without template marks, the unit the name carries, whether template marks were found).
+
+    Real tables keep their template: "★★★受益人口数(≥**人)", "指标1:项目总成本(≤**万元)",
+    "实施营造林总面积(亩)". The marks are not part of the indicator and are judged apart from it;
+    the unit inside them is the row's unit when the value and the unit column give none."""
+    markers, placeholders, unit_re = _name_res()
+    t = unicodedata.normalize("NFKC", name or "").strip()
+    found = False
+    unit: str | None = None
+    for rx in markers:
+        t2 = rx.sub("", t)
+        found, t = found or t2 != t, t2
+    for rx in placeholders:
+        m = rx.search(t)
+        if m:
+            found = True
+            u = (m.group("unit") or "").strip()
+            if u and normalise_unit(u)[1] is not None:
+                unit = normalise_unit(u)[0]
+            t = (t[:m.start()] + t[m.end():]).strip()
+    for m in list(unit_re.finditer(t))[::-1]:
+        u, dim, known = normalise_unit(m.group("unit"))
+        if known and dim is not None:
+            unit = unit or u
+            t = (t[:m.start()] + t[m.end():]).strip()
+    return t.strip(" :：;；,，。"), unit, found
