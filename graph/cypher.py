@@ -4,7 +4,9 @@ from __future__ import annotations
 
 #: node labels and relationship types the store knows; anything else is refused before a query
 LABELS = ("Level1", "Category", "Sector", "Field", "ProjectType", "Indicator",
-          "Project", "Target", "BudgetUnit", "TargetTable", "Event", "User", "AuditEntry", "Setting")
+          "Project", "Target", "BudgetUnit", "TargetTable", "Event", "User", "AuditEntry", "Setting",
+          # the performance loop (loop/records.py)
+          "Appraisal", "SpendingPlan", "ProgressReport", "Warning", "Evaluation", "Proposal")
 EDGE_TYPES = ("PART_OF", "IN_CATEGORY", "IN_SECTOR", "IN_FIELD", "APPLIES_TO", "USES_INDICATOR",
               "BELONGS_TO", "OWNS", "HAS_TABLE", "HAS_ROW", "USES", "ABOUT", "BY")
 

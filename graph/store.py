@@ -61,7 +61,8 @@ class WriteConflict(StoreError):
 
 
 #: labels of the work graph: written by ``commit``, outside the library version and its snapshot
-WORK_LABELS = ("BudgetUnit", "Project", "TargetTable", "Target", "Event", "User", "AuditEntry", "Setting")
+WORK_LABELS = ("BudgetUnit", "Project", "TargetTable", "Target", "Event", "User", "AuditEntry", "Setting",
+               "Appraisal", "SpendingPlan", "ProgressReport", "Warning", "Evaluation", "Proposal")
 
 
 Edge = tuple[str, str]  # (edge type, target node id)
