@@ -12,7 +12,7 @@ import web
 from engine.library import Library
 from graph import GraphStore, StoreUnavailable, open_store, store_url_from_env
 
-from . import errors
+from . import docs, errors, middleware
 from .routes import library, search, targets
 
 logger = logging.getLogger("zhibiao.api")
@@ -42,8 +42,10 @@ def create_app(store_url: str | None = None, seed: bool = True, store: GraphStor
 
     app = FastAPI(title="Zhibiao 预算绩效指标库 API", version="0.1.0", lifespan=lifespan,
                   description="指标库的检索、推荐与目标审核服务。错误返回 {code, message}：code 为稳定的英文代码，"
-                              "message 为中文说明。")
-    errors.install(app)
+                              "message 为中文说明。", docs_url=None, redoc_url=None)
+    errors.install(app)      # one error shape {code, message}, documented on every route
+    middleware.install(app)  # request bodies bounded while read (413); CORS from ZHIBIAO_CORS_ORIGINS
+    docs.install(app)        # /docs and /redoc with bundled assets (no CDN)
     app.include_router(library.router)
     app.include_router(targets.router)
     app.include_router(search.router)

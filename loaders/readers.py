@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -77,8 +76,9 @@ class Table:
 
 
 def max_file_bytes() -> int:
-    mb = float(os.environ.get("ZHIBIAO_MAX_LOAD_MB") or column_config()["max_file_mb"])
-    return int(mb * 1024 * 1024)
+    """ZHIBIAO_MAX_LOAD_MB, default in limits/limits.yaml (max_load_mb)."""
+    from limits import mb
+    return mb("max_load_mb")
 
 
 def detect_format(path: Path) -> str:
@@ -150,7 +150,16 @@ def _find_header(grid: list[list[str]], fname: str) -> tuple[int, dict[int, str]
     return best
 
 
+def _check_rows(n: int, fname: str) -> None:
+    from limits import count
+    limit = count("load_max_rows")
+    if n > limit:
+        raise ReadError([Problem("too_many_rows", f"文件有 {n} 行，超过上限 {limit} 行（可用 ZHIBIAO_LOAD_MAX_ROWS 调整）；"
+                                                  "请拆分文件", fname)])
+
+
 def _rows_from_grid(grid: list[list[str]], fname: str, fmt: str, encoding: str | None = None) -> Table:
+    _check_rows(len(grid), fname)
     header, mapping = _find_header(grid, fname)
     headers = grid[header]
     cols = {f: f"{column_letter(c)}（{headers[c]}）" for c, f in mapping.items()}
@@ -182,6 +191,13 @@ def read_xlsx(path: Path) -> Table:
     import zipfile
 
     from openpyxl import load_workbook
+
+    from limits import LimitExceeded
+    from limits.xlsx_guard import check_xlsx
+    try:
+        check_xlsx(path, kind="load")   # bounded before openpyxl builds anything
+    except LimitExceeded as e:
+        raise ReadError([Problem(e.code, e.message, path.name)]) from None
     try:
         wb = load_workbook(path, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as e:
@@ -217,6 +233,7 @@ def rows_from_json(path: Path, doc: Any) -> Table:
     items = doc.get("indicators") if isinstance(doc, dict) else doc
     if not isinstance(items, list) or not items:
         raise ReadError([Problem("not_a_table", "JSON 应为指标记录数组，或含 indicators / nodes 数组的对象", path.name)])
+    _check_rows(len(items), path.name)
     aliases = _alias_index()
     rows = []
     for i, item in enumerate(items, start=1):

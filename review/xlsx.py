@@ -176,9 +176,17 @@ def _amount(text: str, label: str, warnings: list[str]) -> float | None:
 
 
 def read_workbook(source: str | Path | bytes) -> dict[str, Any]:
-    """The check_table document of the first worksheet that has an indicator header row."""
+    """The check_table document of the first worksheet that has an indicator header row.
+
+    Raises XlsxError for a file that is not a target table and limits.LimitExceeded for one over
+    the input limits (limits/limits.yaml)."""
     from openpyxl import load_workbook
+
+    from limits.xlsx_guard import check_xlsx
     data = source if isinstance(source, (bytes, bytearray)) else Path(source).read_bytes()
+    # sizes, sheets, rows, cells and merged areas are bounded before openpyxl builds anything
+    # (LimitExceeded propagates: the API answers 413, the CLI exits 1)
+    check_xlsx(data, kind="check")
     try:
         wb = load_workbook(io.BytesIO(data), data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as e:

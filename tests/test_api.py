@@ -48,7 +48,7 @@ def test_bad_parameters_name_the_choices(client: TestClient) -> None:
     r = client.get("/indicators", params={"sector": "宇宙航行"})
     assert r.status_code == 400 and r.json()["code"] == "unknown_sector" and "教育" in r.json()["choices"]
     r = client.get("/indicators", params={"limit": 0})
-    assert r.status_code == 422 and r.json()["code"] == "invalid_parameter"
+    assert r.status_code == 422 and r.json()["code"] == "bad_limit" and "limit" in r.json()["message"]
 
 
 def test_indicator_detail_with_neighbours(client: TestClient) -> None:

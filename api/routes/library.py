@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from engine.library import Library
 
 from ..deps import get_library
+from ..params import Offset, limit_param, text_param
 
 router = APIRouter()
 Lib = Annotated[Library, Depends(get_library)]
@@ -35,14 +36,14 @@ def sectors(lib: Lib) -> list[dict]:
 
 @router.get("/indicators", summary="按行业、领域、项目类型、类别筛选指标（分页）")
 def indicators(lib: Lib,
-               sector: Annotated[str | None, Query(description="行业编码或名称，如 205 或 教育")] = None,
-               field: Annotated[str | None, Query(description="领域编码或名称")] = None,
-               project_type: Annotated[str | None, Query(description="项目类型编码或名称")] = None,
-               category: Annotated[str | None, Query(description="二级类别编码、名称或简称，如 OUT-QTY、数量指标")] = None,
+               sector: Annotated[str | None, text_param("行业编码或名称，如 205 或 教育")] = None,
+               field: Annotated[str | None, text_param("领域编码或名称")] = None,
+               project_type: Annotated[str | None, text_param("项目类型编码或名称")] = None,
+               category: Annotated[str | None, text_param("二级类别编码、名称或简称，如 OUT-QTY、数量指标")] = None,
                status: Annotated[str, Query(pattern="^(active|deprecated|all)$")] = "active",
                scope: Annotated[str | None, Query(pattern="^(industry|general)$")] = None,
-               offset: Annotated[int, Query(ge=0)] = 0,
-               limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
+               offset: Offset = 0,
+               limit: Annotated[int, limit_param(50, 500)] = 50) -> dict[str, Any]:
     return lib.list_indicators(sector, field, project_type, category, None if status == "all" else status,
                                scope, offset, limit)
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 import threading
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
 
-from engine.library import BadQuery, Library
+from engine.library import Library
 from search.engine import SearchService
 
 from ..deps import get_library
+from ..params import MAX_QUERY, MAX_TEXT, Offset, limit_param, text_param
 
 router = APIRouter()
 _LOCK = threading.Lock()
@@ -53,39 +54,40 @@ def warm(app: Any) -> threading.Thread:
     return t
 
 
-def _limit(value: int, low: int, high: int, name: str = "limit") -> int:
-    if not low <= value <= high:
-        raise BadQuery(f"bad_{name}", f"{name} 须在 {low} 到 {high} 之间（收到 {value}）")
-    return value
-
-
 @router.get("/search", summary="检索指标：汉字、拼音、首字母、错别字均可；可按行业、领域、项目类型、类别筛选",
             tags=["检索与推荐"])
 def search(svc: Search,
-           q: Annotated[str, Query(description="查询词，如 学生满意度、xsmyd、xueshengmanyidu、校舍维修改造 验收")] = "",
-           sector: Annotated[str | None, Query(description="行业编码或名称，如 205 或 教育")] = None,
-           field: Annotated[str | None, Query(description="领域名称")] = None,
-           project_type: Annotated[str | None, Query(description="项目类型名称")] = None,
-           category: Annotated[str | None, Query(description="一级或二级类别编码、名称或简称，如 满意度、OUT-QTY")] = None,
-           value_kind: Annotated[str | None, Query(description="指标值类型：定量 或 定性")] = None,
-           limit: int = 10, offset: int = 0) -> dict[str, Any]:
+           q: Annotated[str, text_param("查询词，如 学生满意度、xsmyd、xueshengmanyidu、校舍维修改造 验收", "")] = "",
+           sector: Annotated[str | None, text_param("行业编码或名称，如 205 或 教育")] = None,
+           field: Annotated[str | None, text_param("领域名称")] = None,
+           project_type: Annotated[str | None, text_param("项目类型名称")] = None,
+           category: Annotated[str | None, text_param("一级或二级类别编码、名称或简称，如 满意度、OUT-QTY")] = None,
+           value_kind: Annotated[str | None, text_param("指标值类型：定量 或 定性")] = None,
+           limit: Annotated[int, limit_param(10, 100)] = 10,
+           offset: Annotated[int, Query(ge=0, le=10000, description="跳过的条数（0 到 10000）")] = 0) -> dict[str, Any]:
     return svc.search(q, sector=sector or None, field=field or None, project_type=project_type or None,
                       category=category or None, value_kind=value_kind or None, limit=limit, offset=offset)
 
 
 @router.get("/suggest", summary="输入提示：指标名称、类别、行业、项目类型的前缀（汉字或拼音）", tags=["检索与推荐"])
-def suggest(svc: Search, q: Annotated[str, Query(description="已输入的前缀，如 学生、xs、xuesheng")] = "",
-            limit: int = 10) -> dict[str, Any]:
+def suggest(svc: Search, q: Annotated[str, text_param("已输入的前缀，如 学生、xs、xuesheng", "")] = "",
+            limit: Annotated[int, limit_param(10, 50)] = 10) -> dict[str, Any]:
     return svc.suggest(q, limit)
 
 
 class RecommendRequest(BaseModel):
-    project: str = Field(description="项目名称，如 校舍维修改造", examples=["校舍维修改造"])
-    description: str = Field("", description="项目说明（实施内容、对象、规模）")
-    sector: str | None = Field(None, description="行业编码或名称；不填则从文本推断")
-    project_type: str | None = Field(None, description="项目类型名称；不填则从文本推断")
-    amount: float | None = Field(None, description="项目金额（元），用于成本类指标的建议值封顶")
-    period: str | None = Field(None, description="实施期或年度，如 2026")
+    """Strict: numbers are numbers (``false`` or ``"12"`` is not an amount), texts are bounded,
+    unknown fields are refused so a misspelt field is not silently ignored."""
+    model_config = ConfigDict(extra="forbid")
+
+    project: str = Field(description="项目名称，如 校舍维修改造", examples=["校舍维修改造"],
+                         max_length=MAX_QUERY)
+    description: str = Field("", description="项目说明（实施内容、对象、规模）", max_length=MAX_TEXT)
+    sector: str | None = Field(None, description="行业编码或名称；不填则从文本推断", max_length=MAX_QUERY)
+    project_type: str | None = Field(None, description="项目类型名称；不填则从文本推断", max_length=MAX_QUERY)
+    amount: float | None = Field(None, description="项目金额（元，不小于 0），用于成本类指标的建议值封顶",
+                                 ge=0, le=1e15, strict=True, allow_inf_nan=False)
+    period: str | None = Field(None, description="实施期或年度，如 2026", max_length=MAX_QUERY)
 
 
 @router.post("/recommend", summary="为项目推荐绩效目标集（覆盖数量、质量、时效、成本、效益、满意度），附评分与理由",
@@ -96,6 +98,6 @@ def recommend(body: RecommendRequest, svc: Search) -> dict[str, Any]:
 
 
 @router.get("/indicators/{indicator_id}/similar", summary="相似指标（同名、同义、近似名称）", tags=["检索与推荐"])
-def similar(indicator_id: str, svc: Search, limit: int = 10) -> dict[str, Any]:
-    _limit(limit, 1, 50)
+def similar(indicator_id: Annotated[str, Path(max_length=64)], svc: Search,
+            limit: Annotated[int, limit_param(10, 50)] = 10) -> dict[str, Any]:
     return svc.similar(indicator_id, limit)

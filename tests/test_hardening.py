@@ -1,0 +1,253 @@
+"""Bounded work for every input: zip bombs, huge sheets, huge JSON bodies, huge tables, long
+queries and wild offsets are refused early, with a Chinese message and a stable code, and the
+process's memory goes back near where it was."""
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import zipfile
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import Workbook
+
+from api.app import create_app
+from engine.library import Library
+from graph import GraphStore
+from limits import LimitExceeded, mb
+from limits.xlsx_guard import check_xlsx
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SHEET = "xl/worksheets/sheet1.xml"
+
+
+def rss_mb() -> float:
+    """Resident memory of this process, from /proc/self/status (VmRSS, in MB)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS in /proc/self/status")
+
+
+def workbook_with_sheet(sheet_parts: Iterator[bytes], level: int = 1) -> bytes:
+    """A real .xlsx (openpyxl's own parts) whose first sheet's XML is streamed from ``sheet_parts``."""
+    wb = Workbook()
+    wb.active["A1"] = "x"
+    plain = io.BytesIO()
+    wb.save(plain)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(plain.getvalue())) as src, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as dst:
+        for info in src.infolist():
+            if info.filename == SHEET:
+                with dst.open(SHEET, "w", force_zip64=True) as fh:
+                    for part in sheet_parts:
+                        fh.write(part)
+            else:
+                dst.writestr(info.filename, src.read(info.filename))
+    return out.getvalue()
+
+
+HEAD = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet '
+        b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
+TAIL = b"</sheetData></worksheet>"
+
+
+def bomb_parts(total_mb: int) -> Iterator[bytes]:
+    """One row whose inline string repeats the same character: inflates to ``total_mb`` MB."""
+    yield HEAD + b'<row r="1"><c r="A1" t="inlineStr"><is><t>'
+    block = b"A" * (1 << 20)
+    for _ in range(total_mb):
+        yield block
+    yield b"</t></is></c></row>" + TAIL
+
+
+def million_rows() -> Iterator[bytes]:
+    yield HEAD
+    for start in range(1, 1_000_001, 10_000):
+        yield b"".join(b'<row r="%d"><c r="A%d"><v>%d</v></c></row>' % (i, i, i) for i in range(start, start + 10_000))
+    yield TAIL
+
+
+@pytest.fixture(scope="module")
+def bomb() -> bytes:
+    data = workbook_with_sheet(bomb_parts(400), level=9)
+    assert len(data) < 2 * 1024 * 1024   # well under the 5 MB upload limit: only the inflated size is large
+    return data
+
+
+@pytest.fixture(scope="module")
+def big_sheet() -> bytes:
+    return workbook_with_sheet(million_rows(), level=9)
+
+
+@pytest.fixture
+def client(mini_store: GraphStore):
+    with TestClient(create_app(store=mini_store, seed=False)) as c:
+        yield c
+
+
+# --- .xlsx ------------------------------------------------------------------------------------
+def test_zip_bomb_is_refused_by_the_api_and_memory_stays(client: TestClient, bomb: bytes) -> None:
+    before = rss_mb()
+    for _ in range(4):
+        r = client.post("/targets/check/xlsx", files={"file": ("申报表.xlsx", bomb, XLSX_MIME)})
+        assert r.status_code == 413, r.text
+        assert r.json()["code"] == "xlsx_too_large" and "压缩炸弹" in r.json()["message"]
+    assert rss_mb() - before < 150, f"RSS grew {rss_mb() - before:.0f} MB"
+
+
+def test_a_bomb_whose_directory_lies_is_counted_while_reading(tmp_path: Path, bomb: bytes, monkeypatch) -> None:
+    """Set the limit between the real size and a forged declared size: the streamed count stops it."""
+    monkeypatch.setenv("ZHIBIAO_XLSX_MAX_UNCOMPRESSED_MB", "100")
+    with zipfile.ZipFile(io.BytesIO(bomb)) as z:
+        real = z.getinfo(SHEET).file_size
+    assert real > 100 * 1024 * 1024
+    # forge the 64-bit size fields of the sheet entry (zip64 extra in local header and directory)
+    forged = bomb.replace(real.to_bytes(8, "little"), (1024).to_bytes(8, "little"))
+    assert forged != bomb
+    with pytest.raises(LimitExceeded) as info:
+        check_xlsx(forged)
+    assert info.value.code in ("xlsx_too_large", "too_many_cells")
+
+
+def test_million_row_sheet_is_refused_while_streaming(client: TestClient, big_sheet: bytes, tmp_path: Path) -> None:
+    before = rss_mb()
+    with pytest.raises(LimitExceeded) as info:
+        check_xlsx(big_sheet, kind="check")
+    assert info.value.code == "too_many_rows" and "5000" in info.value.message
+    if len(big_sheet) <= mb("max_check_mb"):
+        r = client.post("/targets/check/xlsx", files={"file": ("申报表.xlsx", big_sheet, XLSX_MIME)})
+        assert r.status_code == 413 and r.json()["code"] == "too_many_rows"
+    # the CLI reads the same way and refuses the same file
+    from cli.main import main
+    path = tmp_path / "big.xlsx"
+    path.write_bytes(big_sheet)
+    assert main(["check", str(path), "--store", client.app.state.library.store.url]) == 1
+    # the loader has its own, larger row limit and still refuses a million rows before openpyxl
+    from loaders import LoadError, load_file
+    with pytest.raises(LoadError) as err:
+        load_file(path, client.app.state.library.store)
+    assert err.value.report.errors[0].code == "too_many_rows"
+    assert rss_mb() - before < 150
+
+
+def test_merged_range_over_the_whole_sheet_is_refused() -> None:
+    parts = iter([HEAD + b'<row r="1"><c r="A1"><v>1</v></c></row></sheetData>'
+                 b'<mergeCells count="1"><mergeCell ref="A1:XFD1048576"/></mergeCells></worksheet>'])
+    with pytest.raises(LimitExceeded) as info:
+        check_xlsx(workbook_with_sheet(parts))
+    assert info.value.code in ("too_many_cells", "too_many_rows")
+
+
+def test_far_away_cell_is_refused_before_the_grid_is_built() -> None:
+    parts = iter([HEAD + b'<row r="1"><c r="A1"><v>1</v></c><c r="XFD1"><v>2</v></c></row>'
+                 b'<row r="4000"><c r="A4000"><v>3</v></c></row>' + TAIL])
+    with pytest.raises(LimitExceeded) as info:
+        check_xlsx(workbook_with_sheet(parts))
+    assert info.value.code == "too_many_cells" and "16384 列" in info.value.message
+
+
+def test_too_many_sheets(monkeypatch) -> None:
+    monkeypatch.setenv("ZHIBIAO_XLSX_MAX_SHEETS", "3")
+    wb = Workbook()
+    for i in range(4):
+        wb.create_sheet(f"表{i}")
+    buf = io.BytesIO()
+    wb.save(buf)
+    with pytest.raises(LimitExceeded) as info:
+        check_xlsx(buf.getvalue())
+    assert info.value.code == "too_many_sheets"
+
+
+def test_an_ordinary_workbook_passes() -> None:
+    wb = Workbook()
+    for i in range(200):
+        wb.active.append(["产出指标", "数量指标", f"指标{i}", "≥95%", "%"])
+    wb.active.merge_cells("A1:A200")
+    buf = io.BytesIO()
+    wb.save(buf)
+    check_xlsx(buf.getvalue())
+
+
+# --- JSON bodies ------------------------------------------------------------------------------
+def _asgi_post(app, path: str, chunks: Iterator[bytes], headers: list[tuple[bytes, bytes]]) -> tuple[int, dict, int]:
+    """POST straight to the ASGI app, feeding the body chunk by chunk as a server would: returns
+    (status, JSON body, bytes the app pulled from the stream)."""
+    async def run() -> tuple[int, dict, int]:
+        pulled = 0
+        sent: list[dict] = []
+
+        async def receive() -> dict:
+            nonlocal pulled
+            chunk = next(chunks, None)
+            if chunk is None:
+                return {"type": "http.request", "body": b"", "more_body": False}
+            pulled += len(chunk)
+            return {"type": "http.request", "body": chunk, "more_body": True}
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+                 "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+                 "headers": headers, "client": ("127.0.0.1", 9), "server": ("127.0.0.1", 80)}
+        await app(scope, receive, send)
+        start = next(m for m in sent if m["type"] == "http.response.start")
+        body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+        return start["status"], json.loads(body), pulled
+    return asyncio.run(run())
+
+
+def _json_stream(total_mb: int) -> Iterator[bytes]:
+    row = json.dumps({"name": "培训人次", "value": "≥1000", "unit": "人次"}, ensure_ascii=False).encode() + b","
+    block = row * (65536 // len(row))
+    yield b'{"rows": ['
+    for _ in range(total_mb * 1024 * 1024 // len(block)):
+        yield block
+    yield b'{"name": "x"}]}'
+
+
+def test_150mb_json_body_is_refused_while_read_never_parsed(mini_store: GraphStore) -> None:
+    app = create_app(store=mini_store, seed=False)
+    app.state.library = Library(mini_store)
+    limit = mb("max_body_mb")
+    before = rss_mb()
+    # chunked: no length declared, counted as it arrives
+    status, body, pulled = _asgi_post(app, "/targets/check", _json_stream(150),
+                                      [(b"content-type", b"application/json")])
+    assert status == 413 and body["code"] == "too_large" and "上限" in body["message"]
+    assert pulled <= limit + 65536, f"read {pulled} bytes of a body refused at {limit}"
+    # a declared length over the limit: refused before a single byte is read
+    status, body, pulled = _asgi_post(app, "/targets/check", _json_stream(150),
+                                      [(b"content-type", b"application/json"),
+                                       (b"content-length", str(150 * 1024 * 1024).encode())])
+    assert status == 413 and pulled == 0
+    assert rss_mb() - before < 60
+
+
+def test_table_with_too_many_rows_is_refused(client: TestClient) -> None:
+    rows = [{"name": f"指标{i}", "value": "≥1"} for i in range(1001)]
+    r = client.post("/targets/check", json={"rows": rows})
+    assert r.status_code == 413 and r.json()["code"] == "too_many_rows" and "1000" in r.json()["message"]
+
+
+@pytest.mark.parametrize("amount", [False, True, -1, "12", 1e300])
+def test_amounts_are_strict_everywhere(client: TestClient, amount) -> None:
+    r = client.post("/targets/check", json={"project": {"amount": amount}, "rows": [{"name": "培训人次", "value": "≥1"}]})
+    assert r.status_code == 422 and r.json()["code"] == "invalid_parameter", r.text
+    assert "amount" in r.json()["message"]
+    r = client.post("/recommend", json={"project": "校舍维修改造", "amount": amount})
+    assert r.status_code == 422 and r.json()["code"] == "invalid_parameter", r.text
+
+
+def test_query_length_and_offsets_are_bounded(client: TestClient) -> None:
+    for path, params in [("/indicators", {"offset": 9223372036854775808}), ("/indicators", {"offset": -1}),
+                         ("/indicators", {"limit": 501}), ("/search", {"q": "学" * 201}), ("/search", {"limit": 1000}),
+                         ("/suggest", {"limit": 0}), ("/indicators", {"sector": "教" * 201})]:
+        r = client.get(path, params=params)
+        code = f"bad_{next(iter(params))}" if next(iter(params)) in ("limit", "offset") else "invalid_parameter"
+        assert r.status_code == 422 and r.json()["code"] == code, (path, params, r.text)
+        assert "参数不正确" in r.json()["message"]
