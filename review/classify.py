@@ -40,6 +40,20 @@ class Ref:
     value_kind: str
     sector: str | None
     synonyms: tuple[str, ...] = ()
+    project_types: tuple[str, ...] = ()
+
+    def value_text(self) -> str | None:
+        """The typical value written as a unit writes it ("≥90%", "≤600元/平方米", "9月30日前");
+        None when the library gives no quantified value to adopt."""
+        if self.value_kind != "定量" or not self.typical or self.typical in ("-",):
+            return None
+        if self.unit == "年月日":
+            return f"{self.typical}前"
+        unit = "" if not self.unit or self.unit == "-" else self.unit
+        if self.direction == "区间":
+            return self.typical.replace("-", f"{unit}-", 1) + unit if unit == "%" else f"{self.typical}{unit}"
+        comp = self.direction if self.direction in ("≥", "≤", "=") else ""
+        return f"{comp}{self.typical}{unit}"
 
     def target_text(self) -> str:
         """"培训考核合格率 ≥ 90%"; "__" where the library has no typical value."""
@@ -82,6 +96,7 @@ class Index:
     idf: dict[str, float] = field(default_factory=dict)
     fallback: dict[str, Ref] = field(default_factory=dict)                   # category → general ref
     memo: dict[tuple, Ref | None] = field(default_factory=dict)              # suggestions already made
+    types: list[tuple[str, str, tuple[str, ...], str | None]] = field(default_factory=list)  # id, name, keywords, sector
 
 
 @lru_cache(maxsize=1)
@@ -165,8 +180,27 @@ def _refs_from_store(store: Any) -> list[Ref]:
         if ind.status != "active" or not ind.category:
             continue
         out.append(Ref(ind.id, ind.name, ind.category, ind.unit, ind.direction, ind.typical_value,
-                       ind.value_kind, sector_names.get(ind.sector or "", ind.sector), tuple(ind.synonyms)))
+                       ind.value_kind, sector_names.get(ind.sector or "", ind.sector), tuple(ind.synonyms),
+                       tuple(ind.project_types)))
     return out
+
+
+def _types_from_store(store: Any) -> list[tuple[str, str, tuple[str, ...], str | None]]:
+    from ontology.nodes import IN_SECTOR, PROJECT_TYPE
+    from ontology.vocab import sectors
+    names = {f"SEC-{s.code}": s.name for s in sectors()}
+    out = []
+    for node in store.iter_label(PROJECT_TYPE):
+        sec = next((names.get(dst) for typ, dst in node.edges if typ == IN_SECTOR), None)
+        out.append((node.id, node.props.get("name") or "", tuple(node.props.get("keywords") or ()), sec))
+    return out
+
+
+def _types_from_catalogue() -> list[tuple[str, str, tuple[str, ...], str | None]]:
+    from ontology.catalogue import load_catalogue
+    from ontology.vocab import sectors
+    names = {f"SEC-{s.code}": s.name for s in sectors()}
+    return [(pt.id, pt.name, tuple(pt.keywords), names.get(pt.sector)) for pt in load_catalogue().project_types.values()]
 
 
 def _refs_from_catalogue() -> list[Ref]:
@@ -174,7 +208,7 @@ def _refs_from_catalogue() -> list[Ref]:
     from ontology.vocab import sectors
     names = {s.code: s.name for s in sectors()}
     return [Ref(i.id, i.name, i.category, i.unit, i.direction, i.typical_value, i.value_kind,
-                names.get(i.sector or "", i.sector), tuple(i.synonyms))
+                names.get(i.sector or "", i.sector), tuple(i.synonyms), tuple(i.project_types))
             for i in load_catalogue().indicators if i.status == "active"]
 
 
@@ -195,6 +229,7 @@ def index_for(library: Any | None) -> Index:
         if idx is None or idx.version != version:
             refs = _refs_from_catalogue() if library is None else _refs_from_store(library.store)
             idx = _build(version, refs)
+            idx.types = _types_from_catalogue() if library is None else _types_from_store(library.store)
             if len(_cache) >= 8:          # stores come and go (tests, migrations): keep a few
                 _cache.pop(next(iter(_cache)))
             _cache[key] = idx
@@ -329,3 +364,80 @@ def _suggest(grams: set[str], idx: Index, category: str | None, kind: str | None
                 return idx.fallback[cat]
         return None
     return best[1]
+
+
+# --- rewrites a unit can adopt ---------------------------------------------------------------
+def project_type_of(project_name: str, idx: Index, sector: str | None) -> tuple[str, str] | None:
+    """(id, name) of the project type whose name or a keyword is written in the project name,
+    within the project's sector when it is known; the longest such term wins, and a tie between
+    types says nothing. This only decides where a rewrite comes from; the recommender has its
+    own, fuller inference."""
+    text = _norm_name(project_name)
+    if not text:
+        return None
+    best: list[tuple[int, str, str]] = []
+    for pid, name, keywords, sec in idx.types:
+        if sector and sec and sec != sector:
+            continue
+        hit = max((len(k) for k in (name, *keywords) if len(k) >= 2 and _norm_name(k) in text), default=0)
+        if hit:
+            best.append((hit, pid, name))
+    if not best:
+        return None
+    best.sort(reverse=True)
+    if len(best) > 1 and best[1][0] == best[0][0] and best[1][1] != best[0][1]:
+        return None
+    return best[0][1], best[0][2]
+
+
+def topic_grams(text: str) -> set[str]:
+    """The bigrams that carry what a row is about: vague words, verbs and category words removed."""
+    topic = _norm_name(text)
+    for w in _strip_words():
+        topic = topic.replace(w, " ")
+    return {b for part in topic.split() for b in _bigrams(part)}
+
+
+def concept_share(grams: set[str], ref: Ref, idx: Index) -> float:
+    """Share of the row's topic (weighted by rarity) that the library indicator's name keeps."""
+    if not grams:
+        return 0.0
+    total = sum(idx.idf.get(g, 1.0) for g in grams)
+    mine = _bigrams(ref.name) | {b for s in ref.synonyms for b in _bigrams(s)}
+    return sum(idx.idf.get(g, 1.0) for g in grams & mine) / total
+
+
+def rewrite_candidates(text: str, idx: Index, category: str, sector: str | None, ptype: str | None,
+                       min_share: float) -> list[tuple[str, Ref, float]]:
+    """Library indicators of ``category`` that keep the row's concept and carry a quantified
+    value, grouped by where they come from: the project type, else the sector, else the general
+    set; best first within each group."""
+    grams = topic_grams(text)
+    if not grams:
+        return []
+    table = idx.bigrams.get(category, {})
+    seen: set[int] = set()
+    for g in grams:
+        seen.update(table.get(g, ())[:MAX_POSTING * 4])
+    tiers: dict[str, list[tuple[float, Ref]]] = {"project_type": [], "sector": [], "general": []}
+    for i in seen:
+        r = idx.refs[i]
+        if r.value_text() is None:
+            continue
+        share = concept_share(grams, r, idx)
+        if share < min_share:
+            continue
+        if ptype and ptype in r.project_types:
+            tier = "project_type"
+        elif r.sector is None:
+            tier = "general"
+        elif sector and r.sector == sector:
+            tier = "sector"
+        else:
+            continue
+        tiers[tier].append((share, r))
+    out = []
+    for tier in ("project_type", "sector", "general"):
+        for share, r in sorted(tiers[tier], key=lambda t: (-t[0], len(t[1].name), t[1].id)):
+            out.append((tier, r, share))
+    return out

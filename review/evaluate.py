@@ -255,7 +255,15 @@ def evaluate_real(library: Any | None = None, tables: list[dict[str, Any]] | Non
                 continue
             row = t["rows"][f["row"]]
             filed = filed_category(row.get("level2"))
-            want = filed if filed and category_info()[filed][1] is not None else res["rows"][f["row"]]["category_code"]
+            predicted = res["rows"][f["row"]]["category_code"]
+            # the category a rewrite keeps: the one filed, unless the review itself says the filing
+            # is wrong; an input row filed nowhere has none to keep
+            if filed and category_info()[filed][1] is not None and "wrong_category" not in got[f["row"]]:
+                want = filed
+            elif predicted and category_info()[predicted][1] is not None:
+                want = predicted
+            else:
+                want = None
             sugg.append({"where": f"{t['id']}#{f['row'] + 1}", "code": f["code"], "row": row["name"],
                          "rewrite": rw, "want": want,
                          "same_category": want is None or rw.get("category") == want,

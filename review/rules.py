@@ -18,7 +18,8 @@ import yaml
 
 from ontology.vocab import category_index, find_sector
 
-from .classify import Index, Prediction, Ref, _bigrams, category_info, predict, suggest
+from .classify import (Index, Prediction, Ref, _bigrams, category_info, predict, project_type_of, rewrite_candidates,
+                       suggest)
 from .values import ParsedValue, clean_name, parse_value
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -63,10 +64,22 @@ class Flag:
     severity: str
     message: str
     suggestion: str
+    rewrite: dict[str, Any] | None = None    # the rewrite the suggestion proposes, with its source
 
     def to_dict(self) -> dict[str, Any]:
         return {"row": self.row, "code": self.code, "severity": self.severity,
-                "message": self.message, "suggestion": self.suggestion}
+                "message": self.message, "suggestion": self.suggestion, "rewrite": self.rewrite}
+
+
+class Example(str):
+    """The example text of a suggestion, carrying the structured rewrite it came from."""
+    rewrite: dict[str, Any] | None = None
+
+    @classmethod
+    def of(cls, text: str, rewrite: dict[str, Any] | None) -> "Example":
+        e = cls(text)
+        e.rewrite = rewrite
+        return e
 
 
 class _Safe(dict):
@@ -77,7 +90,8 @@ class _Safe(dict):
 def make_flag(row: int | None, code: str, **kw: Any) -> Flag:
     r = rule(code)
     ctx = _Safe({k: ("—" if v is None else v) for k, v in kw.items()})
-    return Flag(row, code, r["severity"], r["message"].format_map(ctx), r["suggestion"].format_map(ctx))
+    rw = getattr(kw.get("example"), "rewrite", None)
+    return Flag(row, code, r["severity"], r["message"].format_map(ctx), r["suggestion"].format_map(ctx), rw)
 
 
 @dataclass
@@ -199,9 +213,109 @@ def per_base_name(n: str) -> bool:
     return bool(_compiled()["per_base_name"].search(n))
 
 
+def row_category(ctx: RowContext) -> str | None:
+    """The 二级 category a rewrite of the row keeps: the one the unit filed, when it is a target
+    category, else the one predicted from the row."""
+    info = category_info()
+    if ctx.filed and info[ctx.filed][1] is not None:
+        return ctx.filed
+    if ctx.predicted.code and info[ctx.predicted.code][1] is not None:
+        return ctx.predicted.code
+    return None
+
+
+def _topic(text: str) -> str:
+    """The row's subject for a pattern: first clause, vague words and verbs removed."""
+    t = re.split(r"[，,。；;：:、（）()]", text.strip())[0]
+    for w in _compiled()["vague"]:
+        t = t.replace(w, "")
+    t = re.sub(r"^(对|使|让|为|将|把|和|与|及|的)+|(的|情况|状况|水平|程度|工作)+$", "", t)
+    return t[: config()["rewrite"]["topic_max_chars"]]
+
+
+def pattern_for(name: str, category: str) -> str | None:
+    """"培训合格率 ≥ __%": the row's own subject written as a measurable indicator of its category,
+    with a blank for the value (rules.yaml ``rewrite.patterns``)."""
+    rw = config()["rewrite"]
+    topic = _topic(name)
+    for old, new in rw["suffix_rewrites"].items():
+        if topic.endswith(old):
+            topic = topic[: -len(old)] + new
+            break
+    if len(topic) < 2:
+        return None
+    dims = name_dimension(topic) if measurable_name(topic) else None
+    if dims is None:
+        dims = next(([d], "") for pat, d in rw["measurable_dimension"].items() if re.search(pat, topic)) \
+            if any(re.search(pat, topic) for pat in rw["measurable_dimension"]) else None
+    if dims:
+        blank = rw["blank_by_dimension"].get(dims[0][0])
+        if blank:
+            return f"{topic} {blank}"
+    tpl = rw["patterns"].get(category)
+    return tpl.format(topic=topic) if tpl else None
+
+
+def fill_pattern(text: str) -> tuple[str, str] | None:
+    """(name, a sample value) of a pattern, so the checker can judge its shape."""
+    m = re.match(r"^(.*?)\s*(≥|≤|=)\s*(.*)$", text)
+    if not m:
+        return None
+    value = m.group(2) + m.group(3)
+    for blank, sample in config()["rewrite"]["samples"].items():
+        value = value.replace(blank, sample)
+    return m.group(1), value
+
+
+def passes(name: str, value: str, category: str | None, idx: Index, project: dict[str, Any],
+           sector: str | None) -> bool:
+    """Whether a row (a proposed rewrite) gets no error or warning from the row rules."""
+    level2 = category_info()[category][0] if category else ""
+    ctx = build_row(0, {"level2": level2, "name": name, "value": value}, idx)
+    flags = check_row(ctx, idx, project, sector, examples=False)
+    return not [f for f in flags if f.severity in ("error", "warning")]
+
+
+def rewrite_for(text: str, category: str, idx: Index, project: dict[str, Any], sector: str | None,
+                pattern_name: str | None = None) -> Example | None:
+    """The rewrite of a row a unit can adopt: a library indicator of the same 二级 category that
+    keeps the row's concept, from the project's own type, else its sector, else the general set,
+    whose value passes the checker for this project; else the pattern of the row's own subject."""
+    rw = config()["rewrite"]
+    pt = project_type_of(str(project.get("name") or ""), idx, sector)
+    tried = 0
+    for tier, ref, share in rewrite_candidates(text, idx, category, sector, pt[0] if pt else None, rw["min_share"]):
+        if tried >= rw["max_tries"]:
+            break
+        tried += 1
+        value = ref.value_text()
+        if value is None or not passes(ref.name, value, ref.category, idx, project, sector):
+            continue
+        where = {"project_type": f"同项目类型「{pt[1]}」" if pt else "同项目类型",
+                 "sector": f"同行业「{sector}」", "general": "通用指标"}[tier]
+        d = {"id": ref.id, "name": ref.name, "value": value, "text": ref.target_text(),
+             "category": ref.category, "sector": ref.sector, "project_type": pt[1] if tier == "project_type" and pt else None,
+             "source": tier}
+        return Example.of(f"「{ref.target_text()}」（指标库 {ref.id}，{where}）", d)
+    pat = pattern_for(pattern_name or text, category)
+    if pat:
+        d = {"id": None, "name": pat.split(" ")[0], "value": None, "text": pat, "category": category,
+             "sector": None, "project_type": None, "source": "pattern"}
+        return Example.of(f"「{pat}」（写法模板：指标库中没有同类可直接采用的指标，请按实际填写）", d)
+    return None
+
+
 def example(ctx: RowContext | None, idx: Index, sector: str | None, text: str | None = None,
-            category: str | None = None, kind: str | None = None) -> str:
+            category: str | None = None, kind: str | None = None, project: dict[str, Any] | None = None) -> str:
     """A rewrite from the library ("培训考核合格率 ≥ 90%（指标库 G-…）") or the kind's default."""
+    if ctx is not None:
+        category = category or row_category(ctx)
+        if category:
+            # a name that is only a value ("1年") has no subject of its own: the project's is used
+            subject = ctx.name if not name_is_value(_norm(ctx.name)) else str((project or {}).get("name") or ctx.name)
+            found = rewrite_for(subject, category, idx, project or {}, sector)
+            if found is not None:
+                return found
     if ctx is not None:
         category = category or ctx.predicted.code or ctx.filed
         text = text or (ctx.name + ctx.value)
@@ -224,20 +338,30 @@ def _value_text(pv: ParsedValue) -> str:
 
 
 # --- row checks ----------------------------------------------------------------------------
-def check_row(ctx: RowContext, idx: Index, project: dict[str, Any], sector: str | None) -> list[Flag]:
+def check_row(ctx: RowContext, idx: Index, project: dict[str, Any], sector: str | None,
+              examples: bool = True) -> list[Flag]:
     """All row rules for one row, in catalogue order; value-shape rules exclude each other so a
-    row gets the one reason that matters."""
+    row gets the one reason that matters. ``examples=False`` skips the rewrites (used when a
+    rewrite itself is being checked)."""
     c = config()
     th = c["thresholds"]
     pv, name, i = ctx.parsed, ctx.name, ctx.index
     out: list[Flag] = []
     n = _norm(name)
     value_norm = _norm(ctx.value)
-    ex = lambda **kw: example(ctx, idx, sector, **kw)  # noqa: E731
+    if examples:
+        ex = lambda **kw: example(ctx, idx, sector, project=project, **kw)  # noqa: E731
+    else:
+        ex = lambda **kw: ""  # noqa: E731
 
     if is_input(n, pv):
+        # the row is a fund input: the rewrite is an output of the project in the row's category
+        cat = row_category(ctx) or c["rewrite"]["input_default_category"]
+        found = rewrite_for(str(project.get("name") or name), cat, idx, project, sector, pattern_name=None) \
+            if examples and cat else None
         out.append(make_flag(i, "input_as_target", name=name,
-                             example=example(None, idx, sector, text=project.get("name") or name, kind="数量")))
+                             example=found or (example(None, idx, sector, text=project.get("name") or name, kind="数量")
+                                               if examples else "")))
         return out
 
     goal_like = (any(rx.search(n) for rx in _compiled()["goal_name"]) and not measurable_name(name)) or \

@@ -105,8 +105,11 @@ def test_row_rule_fires(row, code):
 def test_vague_target_gets_a_library_rewrite_with_unit_direction_and_typical_value():
     res = run(extra=[{"level1": "产出指标", "level2": "质量指标", "name": "培训质量", "value": "进一步提高培训质量"}])
     flag = next(f for f in res["flags"] if f["code"] == "vague_value")
-    assert re.search(r"培训.*合格率 ≥ (\d+|__)%", flag["suggestion"]), flag["suggestion"]
+    assert re.search(r"培训.*合格率 [≥=] (\d+|__)%", flag["suggestion"]), flag["suggestion"]
     assert "指标库" in flag["suggestion"]
+    rw = flag["rewrite"]
+    assert rw["category"] == "OUT-QUA" and rw["source"] in ("project_type", "sector", "general")
+    assert rw["sector"] in (None, "教育") and rw["value"]
 
 
 def test_duplicate_rows():
