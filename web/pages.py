@@ -202,10 +202,11 @@ def login_page(request: Request) -> HTMLResponse:
 @router.get("/draft", response_class=HTMLResponse)
 def draft_page(request: Request) -> HTMLResponse:
     """目标编制: the shell; the script loads the unit's projects and drives the table."""
-    return _page(request, "draft.html", title="目标编制", categories=_library(request).category_tree())
+    lib = _library(request)
+    return _page(request, "draft.html", title="目标编制", categories=lib.category_tree(), sectors=lib.sector_tree())
 
 
 @router.get("/review", response_class=HTMLResponse)
 def review_page(request: Request) -> HTMLResponse:
     """审核: the shell; the script loads the queue and the chosen table."""
-    return _page(request, "review.html", title="审核")
+    return _page(request, "review.html", title="审核", sectors=_library(request).sector_tree())

@@ -181,10 +181,13 @@
         const body = { username: form.username.value.trim(), password: form.password.value };
         const tok = await api("/auth/token", { method: "POST", body, noAuthRedirect: true });
         const s = { token: tok.access_token, username: body.username, expires: Date.now() + (tok.expires_in || 3600) * 1000,
-                    role: tok.role, unit: tok.unit, unit_name: tok.unit_name };
+                    role: (tok.user || {}).role, unit: (tok.user || {}).unit };
         session.set(s);
         if (!s.role) {  // older servers: ask who we are
-          try { const me = await api("/auth/me"); Object.assign(s, { role: me.role, unit: me.unit, unit_name: me.unit_name }); session.set(s); } catch (e) { /* role stays unknown */ }
+          try { const me = await api("/auth/me"); Object.assign(s, { role: me.role, unit: me.unit }); session.set(s); } catch (e) { /* role stays unknown */ }
+        }
+        if (s.unit) {  // show the unit's name in the header
+          try { const u = await api("/units?limit=500"); const mine = (u.items || []).find(x => x.code === s.unit); if (mine) { s.unit_name = mine.name; session.set(s); } } catch (e) { /* the code is enough */ }
         }
         const next = new URLSearchParams(location.search).get("next");
         const home = { unit: "/draft", reviewer: "/review", maintainer: "/library#loads", admin: "/review" }[s.role] || "/";
@@ -206,4 +209,517 @@
     const page = document.body.dataset.page;
     if (pages[page]) pages[page]();
   });
+})();
+
+/* ====================== 目标编制 draft ======================
+ * pick or create a project → recommended set grouped by 一级/二级 with reasons → edit rows with
+ * flags from a debounced /targets/check beside each row (suggested rewrite adoptable in one click)
+ * → save (PUT targets), submit → download the 申报表; upload one to continue from it. */
+(function () {
+  const { $, $$, h, api, session, flash, showError, debounce, ApiError, pages } = window.Zhibiao;
+  const STATUS = { draft: "草稿", submitted: "已提交", returned: "已退回", resubmitted: "再次提交", approved: "已通过" };
+  const ACTIONS = { create: "创建", submit: "提交", return: "退回", resubmit: "再次提交", approve: "通过", reopen: "重新编辑" };
+
+  /* "改为 「培训考核合格率 ≥ 95%」（指标库 IND-…）" → {name, value, id}; null when nothing to adopt */
+  function parseSuggestion(text) {
+    const m = /「([^」]+)」/.exec(text || "");
+    if (!m) return null;
+    const id = (/指标库(?:同类指标)?\s*((?:IND|G)-[A-Za-z0-9-]+)/.exec(text) || [])[1] || null;
+    const t = m[1].trim();
+    const op = /^(.+?)\s*(≥|≤|=|＝|>|<|≠)\s*(.+)$/.exec(t);
+    if (op) return { name: op[1].trim(), value: (op[2] === "=" || op[2] === "＝" ? "" : op[2]) + op[3].replace(/\s+/g, ""), id };
+    const move = /^移到「(.+?)—(.+?)」下/.exec(text);
+    if (move) return { level1: move[1], level2: move[2] };
+    return { name: t, value: "", id };
+  }
+  function parseMove(text) {
+    const move = /移到「(.+?)—(.+?)」下/.exec(text || "");
+    return move ? { level1: move[1], level2: move[2] } : null;
+  }
+  function splitUnit(value, unit) {
+    // "≥95%" with the unit given elsewhere stays as typed; a bare unit suffix fills an empty unit cell
+    if (unit) return { value, unit };
+    const m = /^([≥≤<>=]?\s*[\d.,]+)\s*([^\d\s.,][^\d]*)$/.exec(value || "");
+    return m ? { value: m[1].replace(/\s+/g, ""), unit: m[2] } : { value, unit: "" };
+  }
+
+  pages.draft = function () {
+    const app = $("#draft-app");
+    const s = session.get();
+    if (!s || s.role !== "unit") {
+      $("#need-login").hidden = false;
+      if (s && s.role) $("#need-login").textContent = "目标编制由预算单位账号完成；当前账号的角色不能编制目标表。";
+      app.hidden = true;
+      return;
+    }
+    const cats = JSON.parse(app.dataset.categories).map(g => ({ name: g.name, subs: g.categories.filter(c => c.use === "target").map(c => c.name) })).filter(g => g.subs.length);
+    const st = { project: null, revision: 0, rows: [], review: null, rowComments: {}, dirty: false };
+    const sel = $("#project-select");
+
+    async function loadProjects(selectId) {
+      try {
+        const data = await api("/projects?limit=200" + (s.unit ? "&unit=" + encodeURIComponent(s.unit) : ""));
+        const items = (data.items || []).slice().sort((a, b) => (b.updated_at || "").localeCompare(a.updated_at || ""));
+        sel.replaceChildren(h("option", { value: "", text: items.length ? "（请选择项目）" : "（还没有项目，请新建）" }),
+          ...items.map(p => h("option", { value: p.id, text: p.name + " · " + p.year + " · " + (STATUS[p.status] || p.status) })));
+        if (selectId) { sel.value = selectId; await openProject(selectId); }
+        else if (!items.length) $("#project-form").hidden = false;
+      } catch (e) { showError($("#project-info"), e); }
+    }
+
+    async function openProject(id) {
+      if (!id) return;
+      const info = $("#project-info");
+      info.replaceChildren(h("p.muted.busy", { text: "正在加载项目" }));
+      try {
+        const p = await api("/projects/" + encodeURIComponent(id));
+        st.project = p;
+        const t = p.table;
+        st.revision = t ? t.revision : (p.revision || 0);
+        st.rows = t ? t.rows.map(r => ({ level1: r.level1, level2: r.level2, name: r.name, value: r.value, unit: r.unit || "", basis: r.basis || "" })) : [];
+        st.review = t ? t.review : null;
+        st.rowComments = {};
+        (t && t.row_comments || []).forEach(c => { st.rowComments[c.row] = c.comment; });
+        $("#goal-period").value = t && t.goals ? t.goals.period || "" : "";
+        $("#goal-annual").value = t && t.goals ? t.goals.annual || "" : "";
+        info.replaceChildren(h("p", {}, h("strong", { text: p.name }), "　", h("span.status." + p.status, { text: STATUS[p.status] || p.status }),
+          "　金额 " + Number(p.amount || 0).toLocaleString("zh-CN") + " 元 · " + p.year + " 年度 · 修订 " + st.revision));
+        const ret = $("#return-note");
+        ret.replaceChildren();
+        if (t && t.return_comment) ret.append(h("p.comment", { role: "note" }, h("strong", { text: "审核意见：" }), t.return_comment));
+        for (const sec of ["#rec-panel", "#table-panel", "#save-panel"]) $(sec).hidden = false;
+        renderRows();
+        renderReview();
+        updateButtons();
+        loadHistory();
+        if (!st.rows.length) $("#recommend-btn").focus();
+      } catch (e) { showError(info, e); }
+    }
+
+    function editable() { return st.project && !["submitted", "resubmitted"].includes(st.project.status); }
+    function updateButtons() {
+      const p = st.project;
+      $("#save-btn").disabled = !editable();
+      $("#submit-btn").disabled = !p || !["draft", "returned"].includes(p.status) || st.dirty || !st.revision;
+      $("#download-btn").disabled = !p || !st.revision;
+      $("#submit-btn").title = st.dirty ? "请先保存" : "";
+    }
+
+    /* ---- recommendations ---- */
+    $("#recommend-btn").addEventListener("click", async () => {
+      const p = st.project, out = $("#rec-list"), status = $("#rec-status");
+      status.textContent = "正在推荐…"; out.replaceChildren(h("progress", { "aria-label": "正在推荐" }));
+      try {
+        const r = await api("/recommend", { method: "POST", body: { project: p.name, description: p.description || "", sector: p.sector || null, amount: p.amount || null, period: String(p.year || "") } });
+        const pt = (r.project_types || []).find(x => x.selected);
+        status.textContent = pt ? "按项目类型「" + pt.name + "」（" + pt.sector + " → " + pt.field + "）推荐" : "";
+        const byL1 = new Map();
+        for (const g of r.groups || []) { if (!byL1.has(g.level1)) byL1.set(g.level1, []); byL1.get(g.level1).push(g); }
+        let n = 0;
+        const form = h("form#rec-form", { onsubmit(ev) { ev.preventDefault(); adopt(); } });
+        const chosen = [];
+        for (const [l1, groups] of byL1) {
+          const fs = h("fieldset", {}, h("legend", { text: l1 }));
+          for (const g of groups) {
+            fs.append(h("h3", { text: g.level2 }));
+            for (const ind of g.indicators) {
+              const i = n++;
+              chosen[i] = ind;
+              fs.append(h("div.rec", {}, h("input", { type: "checkbox", id: "rec-" + i, checked: true, value: String(i) }),
+                h("label", { for: "rec-" + i }, h("span", { text: ind.name + "　" + (ind.suggested_value || "") }), h("span.reason", { text: ind.reason || "" }))));
+            }
+          }
+          form.append(fs);
+        }
+        function adopt() {
+          const picked = $$("input[type=checkbox]:checked", form).map(c => chosen[+c.value]);
+          const have = new Set(st.rows.map(r => r.name));
+          for (const ind of picked) {
+            if (have.has(ind.name)) continue;
+            const sv = splitUnit((ind.suggested_value || "").replace(/\s+/g, ""), "");
+            let value = sv.value, unit = ind.unit || sv.unit || "";
+            if (unit && value.endsWith(unit)) value = value.slice(0, -unit.length);
+            st.rows.push({ level1: ind.level1, level2: ind.level2, name: ind.name, value, unit, basis: ind.basis || "" });
+          }
+          if (!$("#goal-annual").value && r.goals) { /* goals are the unit's own words */ }
+          st.dirty = true;
+          renderRows(); scheduleCheck(); updateButtons();
+          flash("已采用 " + picked.length + " 个推荐指标，请核对指标值后保存");
+          const first = $("#rows input.name"); if (first) first.focus();
+        }
+        form.append(h("div.toolbar", {}, h("button", { type: "submit", text: "采用选中的指标" }), h("span.muted", { text: "共 " + n + " 个推荐，可取消勾选不需要的" })));
+        out.replaceChildren(n ? form : h("p.empty", { text: "没有找到可推荐的指标，请补充项目说明后重试" }));
+      } catch (e) { status.textContent = ""; showError(out, e); }
+    });
+
+    /* ---- rows ---- */
+    function rowEl(r, i) {
+      const l1 = h("select.l1", { "aria-label": "第 " + (i + 1) + " 行一级指标" }, ...cats.map(g => h("option", { value: g.name, text: g.name, selected: g.name === r.level1 })));
+      const subsOf = (name) => (cats.find(g => g.name === name) || cats[0]).subs;
+      const l2 = h("select.l2", { "aria-label": "第 " + (i + 1) + " 行二级指标" });
+      const fillL2 = () => l2.replaceChildren(...subsOf(l1.value).map(n => h("option", { value: n, text: n, selected: n === r.level2 })));
+      if (!cats.some(g => g.name === r.level1)) l1.prepend(h("option", { value: r.level1, text: r.level1 || "（未填）", selected: true }));
+      fillL2();
+      if (r.level2 && !subsOf(l1.value).includes(r.level2)) l2.prepend(h("option", { value: r.level2, text: r.level2, selected: true }));
+      const input = (cls, key, label, attrs) => h("input." + cls, Object.assign({ value: r[key] || "", "aria-label": "第 " + (i + 1) + " 行" + label, maxlength: 200,
+        oninput(ev) { st.rows[i][key] = ev.target.value; changed(); } }, attrs || {}));
+      l1.addEventListener("change", () => { st.rows[i].level1 = l1.value; r.level2 = ""; fillL2(); st.rows[i].level2 = l2.value; changed(); });
+      l2.addEventListener("change", () => { st.rows[i].level2 = l2.value; changed(); });
+      const del = h("button.secondary", { type: "button", text: "删除", "aria-label": "删除第 " + (i + 1) + " 行", onclick() { st.rows.splice(i, 1); renderRows(); changed(); const n = $$("#rows input.name")[Math.min(i, st.rows.length - 1)]; (n || $("#add-row")).focus(); } });
+      const el = h("div.trow", { "data-row": String(i) }, l1, l2, input("name", "name", "指标名称", { placeholder: "三级指标名称" }),
+        input("value", "value", "指标值", { placeholder: "如 ≥95" }), input("unit", "unit", "计量单位", { placeholder: "单位", maxlength: 20 }),
+        input("basis", "basis", "标准依据", { placeholder: "依据", maxlength: 50 }), del, h("div.flags", { "aria-live": "polite" }));
+      if (st.rowComments[i]) el.querySelector(".flags").before(h("p.comment", { style: "grid-column:1/-1" }, h("strong", { text: "审核意见：" }), st.rowComments[i]));
+      const ro = !editable();
+      $$("input,select,button", el).forEach(x => { x.disabled = ro; });
+      return el;
+    }
+    function renderRows() {
+      const box = $("#rows");
+      box.replaceChildren(...st.rows.map(rowEl));
+      if (!st.rows.length) box.append(h("p.empty", { text: "目标表还没有指标：先获取推荐指标，或点击“增加一行”，或上传申报表。" }));
+      renderFlags();
+    }
+    $("#add-row").addEventListener("click", () => {
+      const g = cats[0];
+      st.rows.push({ level1: g.name, level2: g.subs[0], name: "", value: "", unit: "", basis: "" });
+      renderRows(); changed();
+      $$("#rows input.name").pop().focus();
+    });
+    for (const id of ["#goal-period", "#goal-annual"]) $(id).addEventListener("input", () => changed());
+
+    function changed() { st.dirty = true; updateButtons(); scheduleCheck(); }
+    function doc() {
+      const p = st.project;
+      return { project: { name: p.name, sector: p.sector || undefined, amount: p.amount || undefined, period: p.period || undefined },
+               goals: { period: $("#goal-period").value, annual: $("#goal-annual").value },
+               rows: st.rows.map(r => ({ level1: r.level1, level2: r.level2, name: r.name, value: r.value, unit: r.unit || undefined, basis: r.basis || undefined })) };
+    }
+    let checkSeq = 0;
+    const scheduleCheck = debounce(async () => {
+      if (!st.rows.length) { st.review = null; renderReview(); return; }
+      const my = ++checkSeq;
+      try {
+        const review = await api("/targets/check", { method: "POST", body: doc() });
+        if (my === checkSeq) { st.review = review; renderReview(); }
+      } catch (e) { if (my === checkSeq) showError($("#summary"), e); }
+    }, 400);
+
+    function renderReview() {
+      const r = st.review, sum = $("#summary");
+      if (!r) { sum.replaceChildren(); renderFlags(); return; }
+      sum.replaceChildren(h("p", {}, "审核评分 ", h("span.score", { text: String(r.score) }), "　",
+        h("strong.verdict-" + r.verdict, { text: r.verdict === "pass" ? "可以提交" : "需要修改" }),
+        h("span.muted", { text: "　" + (r.reasons || []).slice(0, 2).join("；") })));
+      renderFlags();
+    }
+    function flagEl(f) {
+      const sug = parseSuggestion(f.suggestion), move = parseMove(f.suggestion);
+      const adoptable = editable() && (move || (sug && (f.row !== null || /^增加/.test(f.suggestion))));
+      return h("div.flag." + f.severity, { "data-code": f.code }, h("span", { text: (f.severity === "error" ? "✖ " : "⚠ ") + f.message }),
+        f.suggestion ? h("span.muted", { text: " 建议：" + f.suggestion }) : null,
+        adoptable ? h("button.secondary", { type: "button", text: "采用建议", onclick() { adoptFlag(f, sug, move); } }) : null,
+        h("span.code", { text: " " + f.code }));
+    }
+    function renderFlags() {
+      const flags = (st.review && st.review.flags) || [];
+      $("#table-flags").replaceChildren(...flags.filter(f => f.row === null || f.row === undefined).map(flagEl));
+      $$("#rows .trow").forEach(el => {
+        const i = +el.dataset.row;
+        const mine = flags.filter(f => f.row === i);
+        el.querySelector(".flags").replaceChildren(...mine.map(flagEl));
+        el.classList.toggle("has-error", mine.some(f => f.severity === "error"));
+        el.classList.toggle("has-warn", !mine.some(f => f.severity === "error") && mine.length > 0);
+      });
+    }
+    async function adoptFlag(f, sug, move) {
+      let ind = null;
+      if (sug && sug.id) { try { ind = await api("/indicators/" + encodeURIComponent(sug.id)); } catch (e) { ind = null; } }
+      if (move && f.row !== null) Object.assign(st.rows[f.row], move);
+      else if (f.row !== null && f.row !== undefined) {
+        const r = st.rows[f.row], sv = splitUnit(sug.value, (ind && ind.unit) || "");
+        r.name = sug.name || r.name; r.value = sv.value; r.unit = (ind && ind.unit) || sv.unit || r.unit;
+        if (r.unit && r.value.endsWith(r.unit)) r.value = r.value.slice(0, -r.unit.length);
+        if (ind && ind.level1 && ind.category && f.code !== "unit_missing") { r.level1 = ind.level1.name; r.level2 = ind.category.name; }
+      } else {
+        const sv = splitUnit(sug.value, (ind && ind.unit) || "");
+        let value = sv.value; const unit = (ind && ind.unit) || sv.unit || "";
+        if (unit && value.endsWith(unit)) value = value.slice(0, -unit.length);
+        st.rows.push({ level1: ind && ind.level1 ? ind.level1.name : cats[0].name, level2: ind && ind.category ? ind.category.name : cats[0].subs[0],
+                       name: sug.name, value, unit, basis: (ind && ind.basis) || "" });
+      }
+      renderRows(); changed();
+      const at = f.row !== null && f.row !== undefined ? f.row : st.rows.length - 1;
+      const n = $$("#rows input.value")[at]; if (n) n.focus();
+      flash("已采用建议");
+    }
+
+    /* ---- save, submit, export, import ---- */
+    function conflict(e) {
+      if (e instanceof ApiError && e.code === "stale_revision") return "目标表已被他人修改（当前修订 " + e.body.current_revision + "），请重新打开项目后再编辑；本次未保存。";
+      if (e instanceof ApiError && e.code === "wrong_status") return "项目当前状态为「" + (STATUS[e.body.current_status] || e.body.current_status) + "」，不能进行此操作。";
+      return null;
+    }
+    const status = $("#save-status");
+    $("#save-btn").addEventListener("click", async () => {
+      const btn = $("#save-btn"); btn.disabled = true; status.replaceChildren(h("p.muted.busy", { text: "正在保存" }));
+      try {
+        const t = await api("/projects/" + encodeURIComponent(st.project.id) + "/targets", { method: "PUT", body: { revision: st.revision, goals: doc().goals, rows: doc().rows } });
+        st.revision = t.revision; st.review = t.review; st.dirty = false; st.rowComments = {};
+        if (st.project.status === "approved") st.project.status = "draft";
+        status.replaceChildren(h("p.okmsg", { text: "已保存为修订 " + t.revision + "（评分 " + t.review.score + "）" }));
+        renderRows(); renderReview(); loadHistory();
+      } catch (e) { status.replaceChildren(h("p.error", { role: "alert", text: conflict(e) || e.message })); }
+      updateButtons();
+    });
+    $("#submit-btn").addEventListener("click", async () => {
+      status.replaceChildren(h("p.muted.busy", { text: "正在提交" }));
+      try {
+        const p = await api("/projects/" + encodeURIComponent(st.project.id) + "/submit", { method: "POST", body: { revision: st.revision } });
+        st.project = Object.assign(st.project, p);
+        status.replaceChildren(h("p.okmsg", { text: "已提交审核（修订 " + st.revision + "），审核期间不能修改。" }));
+        renderRows(); loadHistory(); loadProjects();
+        sel.value = st.project.id;
+      } catch (e) { status.replaceChildren(h("p.error", { role: "alert", text: conflict(e) || e.message })); }
+      updateButtons();
+    });
+    $("#download-btn").addEventListener("click", async () => {
+      try {
+        const res = await api("/projects/" + encodeURIComponent(st.project.id) + "/targets.xlsx", { raw: true });
+        const blob = await res.blob();
+        const a = h("a", { href: URL.createObjectURL(blob), download: st.project.name + "-绩效目标申报表.xlsx" });
+        document.body.append(a); a.click(); a.remove();
+        setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+      } catch (e) { status.replaceChildren(h("p.error", { role: "alert", text: e.message })); }
+    });
+    $("#upload-xlsx").addEventListener("change", async (ev) => {
+      const file = ev.target.files[0];
+      if (!file) return;
+      const fd = new FormData(); fd.append("file", file); fd.append("revision", String(st.revision));
+      status.replaceChildren(h("p.muted.busy", { text: "正在读取申报表" }));
+      try {
+        await api("/projects/" + encodeURIComponent(st.project.id) + "/targets/xlsx", { method: "PUT", body: fd });
+        ev.target.value = "";
+        await openProject(st.project.id);
+        status.replaceChildren(h("p.okmsg", { text: "已从申报表导入，保存为修订 " + st.revision }));
+      } catch (e) { ev.target.value = ""; status.replaceChildren(h("p.error", { role: "alert", text: conflict(e) || e.message })); }
+    });
+
+    async function loadHistory() {
+      const box = $("#history");
+      try {
+        const hist = await api("/projects/" + encodeURIComponent(st.project.id) + "/history");
+        box.replaceChildren(historyList(hist.events || []));
+      } catch (e) { showError(box, e); }
+    }
+
+    /* ---- project picker and creation ---- */
+    sel.addEventListener("change", () => openProject(sel.value));
+    $("#new-project-btn").addEventListener("click", () => { const f = $("#project-form"); f.hidden = !f.hidden; if (!f.hidden) $("#pf-name").focus(); });
+    $("#pf-year").value = new Date().getFullYear() + 1;
+    $("#project-form").addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const f = ev.target, btn = f.querySelector("button");
+      btn.disabled = true;
+      try {
+        const body = { name: f.name.value.trim(), unit: s.unit, year: +f.year.value, amount: +f.amount.value, description: f.description.value.trim() };
+        if (f.sector.value) body.sector = f.sector.value;
+        const p = await api("/projects", { method: "POST", body });
+        f.hidden = true; f.reset(); $("#pf-year").value = new Date().getFullYear() + 1;
+        await loadProjects(p.id);
+      } catch (e) { showError($("#project-info"), e); }
+      finally { btn.disabled = false; }
+    });
+    window.addEventListener("beforeunload", (ev) => { if (st.dirty) { ev.preventDefault(); ev.returnValue = ""; } });
+    loadProjects(new URLSearchParams(location.search).get("project"));
+  };
+
+  function historyList(events) {
+    if (!events.length) return h("p.empty", { text: "还没有流转记录" });
+    return h("ol", {}, ...events.map(e => h("li", {},
+      (e.at || "").slice(0, 19).replace("T", " ") + "　" + (e.actor || "") + "　" + (ACTIONS[e.action] || e.action) +
+      (e.to ? " → " + (STATUS[e.to] || e.to) : "") + (e.revision ? "（修订 " + e.revision + "）" : "") + (e.score !== null && e.score !== undefined ? " 评分 " + e.score : ""),
+      e.comment ? h("div.comment", { text: "意见：" + e.comment }) : null,
+      ...(e.row_comments || []).map(c => h("div.comment", { text: "第 " + (c.row + 1) + " 行：" + c.comment })))));
+  }
+  window.Zhibiao.historyList = historyList;
+  window.Zhibiao.STATUS = STATUS;
+})();
+
+/* ====================== 审核 review ======================
+ * the queue of submitted tables (oldest first, by unit and sector), a table with its flags inline,
+ * score and verdict, a comment per row, return or approve; history, revision diff, print. */
+(function () {
+  const { $, $$, h, api, session, flash, showError, ApiError, pages } = window.Zhibiao;
+  const STATUS = window.Zhibiao.STATUS;
+
+  pages.review = function () {
+    const s = session.get();
+    if (!s || !["reviewer", "admin"].includes(s.role)) {
+      $("#need-login").hidden = false;
+      if (s && s.role) $("#need-login").textContent = "审核由财政审核人员账号完成；当前账号不能审核。";
+      return;
+    }
+    $("#review-app").hidden = false;
+    const units = new Map();
+    api("/units?limit=500").then(u => {
+      for (const x of u.items || []) units.set(x.code, x.name);
+      $("#f-unit").append(...(u.items || []).map(x => h("option", { value: x.code, text: x.code + " " + x.name })));
+    }).catch(() => {});
+
+    async function loadQueue() {
+      const f = $("#queue-filter"), box = $("#queue");
+      box.replaceChildren(h("progress", { "aria-label": "正在加载待审队列" }));
+      const q = new URLSearchParams({ limit: "200" });
+      if (f.unit.value) q.set("unit", f.unit.value);
+      if (f.sector.value) q.set("sector", f.sector.value);
+      const statuses = f.status.value === "queue" ? ["submitted", "resubmitted"] : [f.status.value];
+      try {
+        const lists = await Promise.all(statuses.map(st => api("/projects?" + q + "&status=" + st)));
+        const items = lists.flatMap(l => l.items || []).sort((a, b) => (a.updated_at || "").localeCompare(b.updated_at || ""));
+        if (!items.length) { box.replaceChildren(h("p.empty", { text: "没有符合条件的项目。" })); return; }
+        box.replaceChildren(h("div.scroll", {}, h("table.grid", {},
+          h("thead", {}, h("tr", {}, ...["提交时间", "单位", "项目", "金额（元）", "状态", "修订", ""].map(t => h("th", { text: t })))),
+          h("tbody", {}, ...items.map(p => h("tr", {},
+            h("td", { text: (p.updated_at || "").slice(0, 16).replace("T", " ") }),
+            h("td", { text: p.unit_name || units.get(p.unit) || p.unit }),
+            h("td", { text: p.name }),
+            h("td", { text: Number(p.amount || 0).toLocaleString("zh-CN") }),
+            h("td", {}, h("span.status." + p.status, { text: STATUS[p.status] || p.status })),
+            h("td", { text: String(p.revision) }),
+            h("td", {}, h("button.secondary", { type: "button", text: "打开", "aria-label": "打开 " + p.name, onclick() { openProject(p.id); } }))))))));
+      } catch (e) { showError(box, e); }
+    }
+    $("#queue-filter").addEventListener("submit", (ev) => { ev.preventDefault(); loadQueue(); });
+    $$("#queue-filter select").forEach(x => x.addEventListener("change", loadQueue));
+
+    async function openProject(id) {
+      const box = $("#detail");
+      box.replaceChildren(h("progress", { "aria-label": "正在加载目标表" }));
+      try {
+        const p = await api("/projects/" + encodeURIComponent(id));
+        const t = p.table;
+        if (!t) { box.replaceChildren(h("p.empty", { text: "该项目还没有目标表。" })); return; }
+        const r = t.review || { flags: [], reasons: [] };
+        const canDecide = ["submitted", "resubmitted"].includes(p.status);
+        const flagsOf = (i) => (r.flags || []).filter(f => f.row === i);
+        const rows = t.rows.map((row, i) => h("tr", { "data-row": String(i), class: flagsOf(i).some(f => f.severity === "error") ? "has-error" : "" },
+          h("td", { text: String(i + 1) }), h("td", { text: row.level1 }), h("td", { text: row.level2 }), h("td", { text: row.name }),
+          h("td", { text: row.value + (row.unit && !String(row.value).endsWith(row.unit) ? " " + row.unit : "") }),
+          h("td", {}, ...flagsOf(i).map(f => h("div.flag." + f.severity, { text: (f.severity === "error" ? "✖ " : "⚠ ") + f.message + (f.suggestion ? " 建议：" + f.suggestion : "") }))),
+          h("td.no-print", {}, h("textarea.row-comment", { rows: 1, maxlength: 500, "aria-label": "第 " + (i + 1) + " 行审核意见", "data-row": String(i), disabled: !canDecide }))));
+        const tableFlags = (r.flags || []).filter(f => f.row === null || f.row === undefined);
+        const comment = h("textarea#review-comment", { rows: 2, maxlength: 2000, disabled: !canDecide });
+        const msg = h("div#decide-status", { "aria-live": "polite" });
+        const decide = async (action) => {
+          const body = { revision: t.revision, comment: comment.value.trim() };
+          if (action === "return") {
+            body.row_comments = $$(".row-comment", box).filter(x => x.value.trim()).map(x => ({ row: +x.dataset.row, comment: x.value.trim() }));
+            if (!body.comment && body.row_comments.length) body.comment = "请按行内意见修改后重新提交";
+            if (!body.comment) { msg.replaceChildren(h("p.error", { role: "alert", text: "退回时请填写审核意见（整表或逐行）" })); comment.focus(); return; }
+          } else if (!body.comment) delete body.comment;
+          try {
+            const res = await api("/projects/" + encodeURIComponent(id) + "/" + action, { method: "POST", body });
+            flash(action === "return" ? "已退回「" + res.name + "」" : "已通过「" + res.name + "」");
+            await openProject(id); loadQueue();
+          } catch (e) {
+            const text = e instanceof ApiError && e.code === "wrong_status" ? "该项目已被处理（当前状态「" + (STATUS[e.body.current_status] || e.body.current_status || "") + "」），请刷新队列" :
+              e instanceof ApiError && e.code === "stale_revision" ? "单位已更新目标表（当前修订 " + e.body.current_revision + "），请重新打开" : e.message;
+            msg.replaceChildren(h("p.error", { role: "alert", text }));
+          }
+        };
+        const revSel = () => h("select", {}, ...Array.from({ length: t.revision }, (_, k) => h("option", { value: String(k + 1), text: "修订 " + (k + 1) })));
+        const ra = revSel(), rb = revSel();
+        ra.setAttribute("aria-label", "比较的旧修订"); rb.setAttribute("aria-label", "比较的新修订");
+        if (t.revision > 1) ra.value = String(t.revision - 1);
+        rb.value = String(t.revision);
+        const diffBox = h("div#diff");
+        box.replaceChildren(
+          h("div.panel", {},
+            h("h2", { text: p.name }),
+            h("p", {}, (p.unit_name || p.unit) + " · " + p.year + " 年度 · 金额 " + Number(p.amount || 0).toLocaleString("zh-CN") + " 元 · 修订 " + t.revision + "　",
+              h("span.status." + p.status, { text: STATUS[p.status] || p.status })),
+            h("p", {}, "审核评分 ", h("span.score", { text: String(r.score) }), "　", h("strong.verdict-" + r.verdict, { text: r.verdict === "pass" ? "建议通过" : "建议修改" }),
+              h("span.muted", { text: "　" + (r.reasons || []).join("；") })),
+            t.goals ? h("dl.facts", {}, h("dt", { text: "实施期目标" }), h("dd", { text: t.goals.period || "（未填）" }), h("dt", { text: "年度目标" }), h("dd", { text: t.goals.annual || "（未填）" })) : null,
+            ...tableFlags.map(f => h("div.flag." + f.severity, { text: (f.severity === "error" ? "✖ " : "⚠ ") + f.message + (f.suggestion ? " 建议：" + f.suggestion : "") })),
+            t.return_comment ? h("p.comment", { text: "上次退回意见：" + t.return_comment }) : null),
+          h("div.scroll", {}, h("table.grid#review-table", {},
+            h("thead", {}, h("tr", {}, ...["#", "一级", "二级", "三级指标", "指标值", "自动审核", "意见"].map((x, k) => h("th", { text: x, class: k === 6 ? "no-print" : null })))),
+            h("tbody", {}, ...rows))),
+          h("div.panel.no-print", {},
+            h("label", { for: "review-comment", text: "整表审核意见" }), comment,
+            h("div.toolbar", {},
+              h("button.danger", { type: "button", text: "退回修改", disabled: !canDecide, onclick() { decide("return"); } }),
+              h("button.ok", { type: "button", text: "审核通过", disabled: !canDecide, onclick() { decide("approve"); } }),
+              h("button.secondary", { type: "button", text: "打印", onclick() { window.print(); } })),
+            msg),
+          h("details.panel.no-print", {}, h("summary", { text: "修订比较" }),
+            t.revision > 1 ? h("div.toolbar", {}, ra, " → ", rb, h("button.secondary", { type: "button", text: "比较", async onclick() {
+              diffBox.replaceChildren(h("progress"));
+              try { diffBox.replaceChildren(diffTable(await api("/projects/" + encodeURIComponent(id) + "/revisions/" + ra.value + "/diff/" + rb.value))); }
+              catch (e) { showError(diffBox, e); }
+            } })) : h("p.muted", { text: "只有一个修订。" }), diffBox),
+          h("details.panel", { open: true }, h("summary", { text: "流转记录" }), h("div#review-history", {}, h("progress"))));
+        api("/projects/" + encodeURIComponent(id) + "/history").then(hist => $("#review-history").replaceChildren(window.Zhibiao.historyList(hist.events || [])))
+          .catch(e => showError($("#review-history"), e));
+        box.querySelector("h2").setAttribute("tabindex", "-1");
+        box.querySelector("h2").focus();
+      } catch (e) { showError(box, e); }
+    }
+
+    function diffTable(d) {
+      const CH = { added: "新增", removed: "删除", changed: "修改", same: "未变" };
+      const cell = (row) => row ? row.value + (row.unit ? " " + row.unit : "") : "";
+      const goals = (d.goals || []).map(g => h("p.diff-chg", { text: (g.field === "annual" ? "年度目标" : "实施期目标") + "：" + (g.before || "") + " → " + (g.after || "") }));
+      const s = d.summary || {};
+      return h("div", {}, h("p", { text: "新增 " + (s.added || 0) + "，删除 " + (s.removed || 0) + "，修改 " + (s.changed || 0) + "，未变 " + (s.same || 0) }), ...goals,
+        h("table.grid", {}, h("thead", {}, h("tr", {}, ...["变化", "三级指标", "修订 " + d.from, "修订 " + d.to].map(x => h("th", { text: x })))),
+          h("tbody", {}, ...(d.rows || []).filter(r => r.change !== "same").map(r => h("tr", { class: "diff-" + { added: "add", removed: "del", changed: "chg" }[r.change] },
+            h("td", { text: CH[r.change] || r.change }), h("td", { text: r.name }), h("td", { text: cell(r.before) }), h("td", { text: cell(r.after) + (r.fields && r.fields.length ? "（" + r.fields.join("、") + "）" : "") }))))));
+    }
+    loadQueue();
+    const want = new URLSearchParams(location.search).get("project");
+    if (want) openProject(want);
+  };
+})();
+
+/* ====================== 指标库 library loads (maintainers) ======================
+ * upload → the dry-run report with each located error → confirm the load. */
+(function () {
+  const { $, h, api, session, showError, pages } = window.Zhibiao;
+  pages.library = function () {
+    const s = session.get(), form = $("#load-form");
+    if (!form || !s || !["maintainer", "admin"].includes(s.role)) return;
+    const out = $("#load-report");
+    const report = (rep) => {
+      const errors = rep.errors || [], warnings = rep.warnings || [];
+      const loc = (e) => [e.file, e.row ? "第 " + e.row + " 行" : "", e.column ? "列 " + e.column : ""].filter(Boolean).join("，");
+      return h("div", {},
+        h("p", { text: "文件 " + (rep.file || "") + "：" + (rep.rows || 0) + " 行；" + (rep.dry_run ? "试运行，未写入" : "已加载，版本 " + rep.version_before + " → " + rep.version_after) }),
+        errors.length ? h("div.error", { role: "alert" }, h("strong", { text: "有 " + errors.length + " 个错误，整个文件不会写入：" }),
+          h("ol", {}, ...errors.slice(0, 200).map(e => h("li", { text: loc(e) + "：" + e.message + "（" + e.code + "）" })))) : null,
+        warnings.length ? h("details", {}, h("summary", { text: warnings.length + " 条提醒" }), h("ol", {}, ...warnings.slice(0, 200).map(e => h("li", { text: loc(e) + "：" + e.message })))) : null,
+        rep.counts && Object.keys(rep.counts).length ? h("p.muted", { text: "新增 " + (rep.counts.created || 0) + "，更新 " + (rep.counts.updated || 0) + "，未变 " + (rep.counts.unchanged || 0) + "，停用 " + (rep.counts.deprecated || 0) }) : null);
+    };
+    const send = async (file, dry) => {
+      const fd = new FormData(); fd.append("file", file);
+      out.replaceChildren(h("p.muted", {}, dry ? "正在校验" : "正在加载", " ", h("progress", { "aria-label": "处理中" })));
+      try {
+        const rep = await api("/library/loads?dry_run=" + dry, { method: "POST", body: fd });
+        out.replaceChildren(report(rep));
+        if (dry && !(rep.errors || []).length) {
+          out.append(h("div.toolbar", {}, h("button.ok#confirm-load", { type: "button", text: "确认加载", onclick() { send(file, false); } }),
+            h("span.muted", { text: "校验通过，确认后写入指标库" })));
+          $("#confirm-load").focus();
+        } else if (!dry) {
+          out.prepend(h("p.okmsg", { text: "加载完成，刷新页面查看新的指标库" }));
+        }
+      } catch (e) {
+        if (e.body && (e.body.errors || e.code === "load_failed")) out.replaceChildren(report(e.body));
+        else showError(out, e);
+      }
+    };
+    form.addEventListener("submit", (ev) => { ev.preventDefault(); const f = $("#load-file").files[0]; if (f) send(f, true); });
+  };
 })();
