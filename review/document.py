@@ -57,14 +57,14 @@ class InvalidDocument(ValueError):
 
 
 def check_document(doc: Any) -> None:
-    """Raise LimitExceeded (too many rows, 413) or InvalidDocument (strict field checks); the
+    """Raise LimitExceeded (too many rows: 422, as for any schema violation) or InvalidDocument (strict field checks); the
     shape itself (rows present, objects) is left to ``check_table``'s BadDocument."""
     if not isinstance(doc, dict) or not isinstance(doc.get("rows"), list):
         return
     limit = count("max_table_rows")
     if len(doc["rows"]) > limit:
         raise LimitExceeded("too_many_rows", f"目标表有 {len(doc['rows'])} 行，超过上限 {limit} 行"
-                                             "（可用 ZHIBIAO_MAX_TABLE_ROWS 调整）；请拆分后分别审核", 413)
+                                             "（可用 ZHIBIAO_MAX_TABLE_ROWS 调整）；请拆分后分别审核", 422)
     if not all(isinstance(r, dict) for r in doc["rows"]):
         return
     for key in ("project", "goals"):

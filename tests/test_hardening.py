@@ -231,7 +231,7 @@ def test_150mb_json_body_is_refused_while_read_never_parsed(mini_store: GraphSto
 def test_table_with_too_many_rows_is_refused(client: TestClient) -> None:
     rows = [{"name": f"指标{i}", "value": "≥1"} for i in range(1001)]
     r = client.post("/targets/check", json={"rows": rows})
-    assert r.status_code == 413 and r.json()["code"] == "too_many_rows" and "1000" in r.json()["message"]
+    assert r.status_code == 422 and r.json()["code"] == "too_many_rows" and "1000" in r.json()["message"]
 
 
 @pytest.mark.parametrize("amount", [False, True, -1, "12", 1e300])
