@@ -29,7 +29,8 @@ def material() -> dict[str, Any]:
 
 @dataclass
 class Year:
-    """One generated year. ``totals`` are the declared inputs a yearly report must reproduce."""
+    """One generated year. ``totals`` are the declared inputs a yearly report must reproduce.
+    Rows are numbered from 0, as the work graph numbers the rows of a target table."""
     year: int
     scale: str
     units: list[dict[str, Any]] = field(default_factory=list)
@@ -67,7 +68,7 @@ def _units(n: int) -> list[dict[str, Any]]:
 def _rows(amount: int, year: int) -> list[dict[str, Any]]:
     n = max(2, amount // 2_000_000)
     rows = []
-    for i, t in enumerate(material()["rows"], start=1):
+    for i, t in enumerate(material()["rows"]):
         value = t["value"].format(n=n, m=n * 40, year=year, cost=max(1, amount // 10_000))
         rows.append({"row": i, "level1": t["level1"], "level2": t["level2"], "name": t["name"], "value": value,
                      "unit": t.get("unit"), "kind": t["kind"]})
@@ -124,7 +125,7 @@ def generate_year(scale: str = "test", year: int = 2025, seed: int = 2025) -> Ye
         for owner, amount in zip(owners, amounts):
             seq += 1
             name = rng.choice(m["project_names"])
-            y.projects.append({"id": f"GP{year}{seq:04d}", "code": f"{owner}-{year}-{seq:04d}", "unit": owner,
+            y.projects.append({"id": f"PRJ-G{year}-{seq:04d}", "unit": owner,
                                "name": f"{year}年{name}项目（{seq}）", "year": year, "amount": amount,
                                "role": role, "rows": _rows(amount, year)})
     shapes = list(m["plan_shapes"].values())

@@ -15,6 +15,11 @@ from .appraisal import summary as appraisal_summary
 from .monitoring import pct
 
 
+def _pid(record: dict[str, Any]) -> str:
+    """A record's project: stored records say ``project``, freshly computed ones ``project_id``."""
+    return record.get("project") or record["project_id"]
+
+
 def monitoring_summary(projects: dict[str, dict[str, Any]], plans: dict[str, list[int]],
                        reports: list[dict[str, Any]], warnings: list[dict[str, Any]]) -> dict[str, Any]:
     """Projects, units and funds monitored (a project is monitored when it has a monthly plan),
@@ -25,7 +30,7 @@ def monitoring_summary(projects: dict[str, dict[str, Any]], plans: dict[str, lis
             "warnings": len(warnings),
             "warnings_by_kind": dict(sorted(Counter(w["kind"] for w in warnings).items())),
             "warnings_by_status": dict(sorted(Counter(w.get("status", "open") for w in warnings).items())),
-            "projects_with_warnings": len({w["project_id"] for w in warnings}),
+            "projects_with_warnings": len({_pid(w) for w in warnings}),
             "units_with_warnings": len({w.get("unit") for w in warnings})}
 
 
@@ -36,7 +41,7 @@ def evaluation_summary(projects: dict[str, dict[str, Any]], evaluations: list[di
     return {"self_evaluated": sum(1 for e in evaluations if e.get("self_total") is not None),
             "reviewed": sum(1 for e in evaluations if e.get("review_score") is not None),
             "key_evaluated": len(keyed),
-            "key_amount": sum(int(projects[e["project_id"]]["amount"]) for e in keyed if e["project_id"] in projects),
+            "key_amount": sum(int(projects[_pid(e)]["amount"]) for e in keyed if _pid(e) in projects),
             "key_by_scope": dict(sorted(Counter(e["key"]["scope"] for e in keyed).items())),
             "key_by_kind": dict(sorted(Counter(e["key"]["kind"] for e in keyed).items())),
             "grades": dict(sorted(Counter(e["grade"] for e in evaluations if e.get("grade")).items())),
