@@ -10,14 +10,19 @@ Why it is built this way:
 * when the version moved, one background thread rebuilds while queries keep using the old index;
   only the very first build (no index yet) makes callers wait;
 * a built index is also kept in a small process-wide cache keyed by (store URL, version, last
-  load stamp) and, unless ZHIBIAO_SEARCH_CACHE=0, pickled under ZHIBIAO_SEARCH_CACHE_DIR (default
-  ~/.cache/zhibiao) so that a fresh CLI process or a test session does not rebuild it."""
+  load stamp, data files) and, unless ZHIBIAO_SEARCH_CACHE=0, saved under ZHIBIAO_SEARCH_CACHE_DIR
+  (default ~/.cache/zhibiao) as a folder of .npy arrays and a JSON manifest (no pickle: a cache
+  folder cannot run code). A fresh CLI process or another API replica maps those files instead of
+  rebuilding: opening takes milliseconds and the pages are shared between processes. Each store
+  keeps its current cache folder and the one before it (a replica still on the previous version);
+  older ones are deleted when a new one is written."""
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
-import pickle
+import shutil
 import threading
 import time
 from collections import OrderedDict
@@ -27,33 +32,108 @@ from typing import Any
 from engine.library import BadQuery, Library, NotFound
 from graph.store import GraphStore
 
-from .index import SearchIndex
+from .index import FORMAT, SearchIndex
+from .text import DATA_DIR
 
 logger = logging.getLogger("zhibiao.search")
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4  # 3 was a pickle; 4 is a folder of .npy arrays (index.FORMAT inside)
+KEEP_PER_STORE = 2  # the current cache folder of a store and the previous one
 _MEMO: "OrderedDict[tuple, SearchIndex]" = OrderedDict()
 _MEMO_LOCK = threading.Lock()
 _MEMO_SIZE = 4
 
 
+def _data_hash() -> str:
+    """The data files an index is built from (synonyms, stop words): editing them invalidates caches."""
+    h = hashlib.sha1()
+    for name in ("synonyms.yaml", "stopwords.txt"):
+        try:
+            h.update((DATA_DIR / name).read_bytes())
+        except OSError:
+            pass
+    return h.hexdigest()[:12]
+
+
 def _stamp(store: GraphStore, version: int) -> tuple:
     """What identifies the library content: URL, version and the last load record (a fresh store at
-    the same URL with the same version number has a different load time)."""
+    the same URL with the same version number has a different load time), plus the index format
+    and the data files."""
     try:
         hist = store.history()
         last = hist[-1] if hist else None
         tail = (last.at, last.file_hash, last.seq) if last else ("", "", 0)
     except Exception:  # a store without history still gets an in-process index
         tail = ("", "", 0)
-    return (CACHE_FORMAT, store.url, version, *tail)
+    return (CACHE_FORMAT, store.url, version, *tail, FORMAT, _data_hash())
+
+
+def _cache_base() -> Path | None:
+    if os.environ.get("ZHIBIAO_SEARCH_CACHE", "1") in ("0", "false", "no"):
+        return None
+    return Path(os.environ.get("ZHIBIAO_SEARCH_CACHE_DIR") or Path.home() / ".cache" / "zhibiao")
 
 
 def _cache_path(stamp: tuple) -> Path | None:
-    if os.environ.get("ZHIBIAO_SEARCH_CACHE", "1") in ("0", "false", "no") or not stamp[1]:
+    base = _cache_base()
+    if base is None or not stamp[1]:
         return None
-    base = Path(os.environ.get("ZHIBIAO_SEARCH_CACHE_DIR") or Path.home() / ".cache" / "zhibiao")
     key = hashlib.sha1(repr(stamp).encode("utf-8")).hexdigest()[:20]
-    return base / f"search-{key}.pkl"
+    return base / f"search-{CACHE_FORMAT}-{key}"
+
+
+def _load(path: Path) -> SearchIndex | None:
+    try:
+        return SearchIndex.load(path)
+    except Exception as e:  # a stale, foreign or damaged cache folder is rebuilt, never trusted blindly
+        logger.info("检索索引缓存不可用，重建：%s", e)
+        return None
+
+
+def _save(index: SearchIndex, path: Path, stamp: tuple) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        index._meta["store"] = stamp[1]
+        index.save(tmp)
+        try:
+            os.rename(tmp, path)  # atomic: concurrent processes never read a partial folder
+        except OSError:  # another process saved the same index first
+            shutil.rmtree(tmp, ignore_errors=True)
+        prune(path.parent, stamp[1], keep=path)
+    except OSError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        logger.info("检索索引缓存写入失败（不影响检索）：%s", e)
+
+
+def prune(base: Path, store_url: str, keep: Path) -> list[Path]:
+    """Delete the cache folders of ``store_url`` except ``keep`` and the newest previous one, and
+    caches of older formats (pickles of format 3). A process that still maps a deleted folder keeps
+    reading it: the files live on until it unmaps them."""
+    removed: list[Path] = []
+    same_store: list[tuple[float, Path]] = []
+    for p in base.glob("search-*"):
+        if p == keep:
+            continue
+        if p.is_file() or not p.name.startswith(f"search-{CACHE_FORMAT}-"):
+            target = p
+        else:
+            try:
+                url = json.loads((p / "manifest.json").read_text(encoding="utf-8")).get("store")
+            except (OSError, ValueError):
+                url = None
+            if url is not None and url != store_url:
+                continue
+            same_store.append((p.stat().st_mtime, p))
+            continue
+        removed.append(target)
+    same_store.sort(reverse=True)
+    removed += [p for _, p in same_store[KEEP_PER_STORE - 1:]]
+    for p in removed:
+        if p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
+    return removed
 
 
 def build_index(store: GraphStore) -> SearchIndex:
@@ -64,14 +144,7 @@ def build_index(store: GraphStore) -> SearchIndex:
             _MEMO.move_to_end(stamp)
             return _MEMO[stamp]
     path = _cache_path(stamp)
-    index = None
-    if path and path.exists():
-        try:
-            with path.open("rb") as f:
-                index = pickle.load(f)
-        except Exception as e:  # a stale or foreign cache file is rebuilt, never trusted blindly
-            logger.info("检索索引缓存不可用，重建：%s", e)
-            index = None
+    index = _load(path) if path and path.exists() else None
     if index is None:
         t0 = time.perf_counter()
         version, nodes = store.snapshot()
@@ -81,14 +154,7 @@ def build_index(store: GraphStore) -> SearchIndex:
         stamp = _stamp(store, version)
         path = _cache_path(stamp)
         if path:
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(f".{os.getpid()}.tmp")
-                with tmp.open("wb") as f:
-                    pickle.dump(index, f, protocol=pickle.HIGHEST_PROTOCOL)
-                os.replace(tmp, path)  # atomic: concurrent processes never read a partial file
-            except OSError as e:
-                logger.info("检索索引缓存写入失败（不影响检索）：%s", e)
+            _save(index, path, stamp)
     with _MEMO_LOCK:
         # one index per store: an older version of the same store is never needed again
         for old in [k for k in _MEMO if k[1] == stamp[1] and k != stamp]:
@@ -191,14 +257,17 @@ class SearchService:
     # --- queries ------------------------------------------------------------------------------
     def search(self, q: str, sector: str | None = None, field: str | None = None,
                project_type: str | None = None, category: str | None = None,
-               value_kind: str | None = None, limit: int = 10, offset: int = 0) -> dict[str, Any]:
+               value_kind: str | None = None, limit: int = 10, offset: int = 0,
+               group: bool = True) -> dict[str, Any]:
+        """One page of hits; by default indicators sharing a name are one hit with ``variants``
+        (see SearchIndex.search)."""
         if not 1 <= limit <= 100:
             raise BadQuery("bad_limit", f"limit 须在 1 到 100 之间（收到 {limit}）")
         if not 0 <= offset <= 10000:
             raise BadQuery("bad_offset", f"offset 须在 0 到 10000 之间（收到 {offset}）")
         idx = self.index()
         filters = idx.filter_ids(sector, field, project_type, category, value_kind)
-        return idx.search(q, filters, limit=limit, offset=offset)
+        return idx.search(q, filters, limit=limit, offset=offset, group=group)
 
     def suggest(self, q: str, limit: int = 10) -> dict[str, Any]:
         return self._suggester_for(self.index()).suggest(q, limit)

@@ -6,41 +6,61 @@ Matching, in the order a query goes through it:
    name, by one of a project type's keywords, or by pinyin) are recognised first. Their names are
    taken out of the text that is matched against indicator names, and indicators attached to them
    get a boost: the indicator of the project type the user named outranks a look-alike elsewhere.
-2. **words** - jieba segmentation with a dictionary made of the library's own names, synonyms and
-   keywords (培训人次, 危房改造 stay one term), expanded through search/data/synonyms.yaml.
+2. **words** - jieba's search-mode segmentation with a dictionary that also holds the library's own
+   names, synonyms and keywords (培训人次, 危房改造 stay one term), expanded through
+   search/data/synonyms.yaml. The dictionary is stored with the index (search.text.Segmenter), so
+   queries never load jieba.
 3. **character n-grams** - bigrams and single characters, so partial and re-ordered wording still
    matches (this is all Neo4j's cjk analyzer does).
 4. **pinyin** - full pinyin and initials of every name, synonym and project type, matched as
    substrings aligned to syllables ("xsmyd", "xueshengmanyidu", "manyidu").
-5. **typos** - when the words leave the query poorly covered, rapidfuzz compares it with every
-   name (characters) or every pinyin string.
+5. **typos** - when the words leave the query poorly covered, rapidfuzz compares it with the names
+   (characters) or every pinyin string.
 
 Scores are normalised so that a name answering the whole query scores about 1; graph boosts and an
-exact-name bonus are added on top. Every hit carries a highlight and the reasons it matched."""
+exact-name bonus are added on top. Every hit carries a highlight and the reasons it matched.
+
+**Layout: contiguous numpy arrays.** Postings are one CSR structure (per term a slice of document
+numbers and a one-byte field-weight code; the score is weight x idf, computed in float64 exactly as
+before), terms are found through a sorted table of 64-bit string hashes, documents are columns
+(fixed-width name array, category/sector/field codes, project types as CSR, the rest of each
+indicator as one JSON record), and the pinyin strings are two byte blobs scanned by ``re``.
+Why numpy: it is already a dependency, its arrays are flat memory that ``np.load(mmap_mode="r")``
+maps straight from the cache files (no parsing, no per-object overhead, pages shared by every
+process that maps the same file and paged in on use), and its vectorised operations (scatter-add
+of postings, string comparison of candidate names, bincount facets) keep a query's inner loops
+out of the interpreter. Python dict postings needed 6.3 KB per indicator and a pickle load per
+process; this layout needs about 0.3 KB and opens in milliseconds. Nothing on disk is a pickle:
+``allow_pickle=False`` everywhere, so a cache folder cannot execute code."""
 from __future__ import annotations
 
-import heapq
+import json
 import math
 import os
 import re
-from bisect import bisect_right
+import threading
+import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
-from typing import Any, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Iterator
 
-from rapidfuzz import fuzz, process
+import numpy as np
 
 from engine.library import BadQuery
 from graph.store import Node
 from ontology.nodes import (APPLIES_TO, CATEGORY, FIELD, IN_CATEGORY, IN_FIELD, IN_SECTOR, INDICATOR,
                             LEVEL1, PART_OF, PROJECT_TYPE, SECTOR)
 
-from .text import (bigrams, initials_of, is_cjk, load_stopwords, load_synonyms, looks_like_pinyin,
-                   new_tokenizer, syllables, unigrams)
+from .text import (HashTable, Segmenter, bigrams, initials_of, is_cjk, library_dictionary, load_stopwords,
+                   load_synonyms, looks_like_pinyin, syllables, unigrams)
 
 # field weights: a term in the name says more than the same term in a synonym or the definition
 W_NAME_FULL, W_NAME_WORD, W_NAME_BI, W_NAME_UNI = 3.5, 3.0, 1.5, 0.4
 W_SYN_WORD, W_SYN_BI, W_SYN_UNI = 2.2, 1.0, 0.25
+# one byte per posting: the code of its field weight (0 marks the exact-name/synonym lookups)
+WEIGHTS = np.array([0.0, W_NAME_FULL, W_NAME_WORD, W_NAME_BI, W_NAME_UNI, W_SYN_WORD, W_SYN_BI, W_SYN_UNI])
+_CODE = {w: i for i, w in enumerate(WEIGHTS.tolist()) if i}
 # query-side weight per term kind and the best field weight a doc can offer for it (normaliser)
 Q_WEIGHT = {"w": 1.0, "b": 0.5, "u": 0.15}
 Q_MAX = {"w": W_NAME_WORD, "b": W_NAME_BI, "u": W_NAME_UNI}
@@ -51,10 +71,14 @@ MAX_QUERY = 200
 # memoised query results per index (ZHIBIAO_SEARCH_RESULT_CACHE=0 turns it off, e.g. to measure)
 RESULT_CACHE = int(os.environ.get("ZHIBIAO_SEARCH_RESULT_CACHE", "4096"))
 FACET_TOP = 20
+FORMAT = 1  # on-disk layout of save()/load(); a different number is rebuilt, never misread
+_VOCAB_LABELS = (PROJECT_TYPE, FIELD, SECTOR, CATEGORY, LEVEL1)
+_NO_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 @dataclass(slots=True)
 class Doc:
+    """One active indicator as the index sees it; made on demand from the index columns."""
     idx: int
     id: str
     name: str
@@ -77,26 +101,23 @@ class Doc:
         return self.sector_id.removeprefix("SEC-") if self.sector_id else None
 
 
-@dataclass(slots=True)
 class Ctx:
-    """A vocabulary node a query can name: project type, field, sector or category."""
-    id: str
-    label: str
-    name: str
-    keywords: tuple[str, ...]
-    docs: frozenset[int]
-    sector_id: str | None = None
-    parent: str | None = None
+    """A vocabulary node a query can name: project type, field, sector or category. ``docs`` (the
+    numbers of its indicators) is read from the index arrays on first use."""
+    __slots__ = ("id", "label", "name", "keywords", "sector_id", "parent", "code", "_index", "_docs")
 
+    def __init__(self, id: str, label: str, name: str, keywords: tuple[str, ...], sector_id: str | None,
+                 parent: str | None, code: int, index: "SearchIndex"):
+        self.id, self.label, self.name, self.keywords = id, label, name, keywords
+        self.sector_id, self.parent, self.code = sector_id, parent, code
+        self._index = index
+        self._docs: frozenset[int] | None = None
 
-@dataclass(slots=True)
-class PyEntry:
-    """A string whose pinyin is searchable, with what it stands for."""
-    text: str
-    syl: list[str]
-    full_starts: list[int]  # offset of each syllable in the joined full pinyin
-    docs: list[tuple[int, str]] = field(default_factory=list)  # (doc, "name"|"synonym")
-    ctx: list[str] = field(default_factory=list)
+    @property
+    def docs(self) -> frozenset[int]:
+        if self._docs is None:
+            self._docs = frozenset(self._index.ctx_doc_array(self.code).tolist())
+        return self._docs
 
 
 @dataclass
@@ -121,190 +142,482 @@ class Interpretation:
                 "categories": [name(i) for i in self.categories], "expansions": self.expansions}
 
 
+class DocTable:
+    """``index.docs``: a read-only sequence of Doc, each made from the columns on first access
+    and kept (a search page touches ten; a full scan, as the evaluation does, touches all)."""
+
+    def __init__(self, index: "SearchIndex"):
+        self._index = index
+        self._made: list[Doc | None] = [None] * index.n_docs
+
+    def __len__(self) -> int:
+        return len(self._made)
+
+    def __getitem__(self, i: int) -> Doc:
+        d = self._made[i]
+        if d is None:
+            d = self._made[i] = self._index._make_doc(i if i >= 0 else len(self._made) + i)
+        return d
+
+    def __iter__(self) -> Iterator[Doc]:
+        for i in range(len(self._made)):
+            yield self[i]
+
+
+class IdMap:
+    """``index.by_id``: indicator id -> Doc through the hashed id table."""
+
+    def __init__(self, index: "SearchIndex"):
+        self._index = index
+
+    def _find(self, key: object) -> int:
+        if not isinstance(key, str):
+            return -1
+        i = self._index._ids.find(key)
+        if i < 0:
+            return -1
+        d = int(self._index._ids.values[i])
+        return d if self._index.doc_id(d) == key else -1
+
+    def __contains__(self, key: object) -> bool:
+        return self._find(key) >= 0
+
+    def __getitem__(self, key: str) -> Doc:
+        d = self._find(key)
+        if d < 0:
+            raise KeyError(key)
+        return self._index.docs[d]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        d = self._find(key)
+        return default if d < 0 else self._index.docs[d]
+
+    def __len__(self) -> int:
+        return self._index.n_docs
+
+    def __iter__(self) -> Iterator[str]:
+        return (self._index.doc_id(d) for d in range(self._index.n_docs))
+
+
+class IdfMap:
+    """``index.idf``: term -> idf, for callers that weigh words (recommendation)."""
+
+    def __init__(self, index: "SearchIndex"):
+        self._index = index
+
+    def get(self, term: str, default: Any = None) -> Any:
+        t = self._index._term(term)
+        return default if t < 0 else float(self._index._idf[t])
+
+    def __contains__(self, term: object) -> bool:
+        return isinstance(term, str) and self._index._term(term) >= 0
+
+    def __getitem__(self, term: str) -> float:
+        t = self._index._term(term)
+        if t < 0:
+            raise KeyError(term)
+        return float(self._index._idf[t])
+
+
+def _blob(strings: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """UTF-8 bytes of all strings back to back, and the offset of each (plus the end)."""
+    enc = [s.encode("utf-8") for s in strings]
+    offsets = np.zeros(len(enc) + 1, dtype=np.int64)
+    if enc:
+        np.cumsum([len(e) for e in enc], out=offsets[1:])
+    return np.frombuffer(b"".join(enc), dtype=np.uint8).copy(), offsets
+
+
+def _csr(rows: list[list[int]], dtype: Any = np.int32) -> tuple[np.ndarray, np.ndarray]:
+    ptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    if rows:
+        np.cumsum([len(r) for r in rows], out=ptr[1:])
+    flat = np.fromiter((x for r in rows for x in r), dtype=dtype, count=int(ptr[-1]))
+    return ptr, flat
+
+
 class SearchIndex:
     """Everything a query needs, precomputed from one snapshot; read-only once built, so any
-    number of threads may query it while a newer one is being built."""
+    number of threads may query it while a newer one is being built. ``save`` writes it as .npy
+    files plus a JSON manifest; ``load`` maps them back without copying."""
 
-    def __init__(self, version: int, nodes: Iterable[Node]):
-        import time
+    def __init__(self, version: int, nodes: Iterable[Node] | None = None, *,
+                 _arrays: dict[str, np.ndarray] | None = None, _meta: dict[str, Any] | None = None):
+        if _arrays is not None and _meta is not None:  # load(): the parts are already computed
+            self._arrays, self._meta = _arrays, _meta
+        else:
+            self._arrays, self._meta = self._build(version, list(nodes or ()))
+        self.version = int(self._meta["version"]) if _meta else version
+        self._setup()
+
+    # --- building ----------------------------------------------------------------------------
+    @staticmethod
+    def _build(version: int, nodes: list[Node]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         t0 = time.perf_counter()
-        self.version = version
-        nodes = list(nodes)
         byid = {n.id: n for n in nodes}
-        self.stopwords = load_stopwords()
-        groups, self.colloquial = load_synonyms()
-        self.synonyms: dict[str, list[str]] = defaultdict(list)
-        for g in groups:
-            for w in g:
-                self.synonyms[w] += [x for x in g if x != w and x not in self.synonyms[w]]
+        stopwords = load_stopwords()
+        groups, colloquial = load_synonyms()
+
+        # vocabulary nodes: their order gives the codes the document columns use
+        vocab = [n for n in nodes if n.label in _VOCAB_LABELS]
+        vcode = {n.id: i for i, n in enumerate(vocab)}
+        extra_ids: list[str] = []  # ids an indicator points to that are not in the snapshot
+
+        def code(i: str | None) -> int:
+            if not i:
+                return -1
+            c = vcode.get(i)
+            if c is None:
+                c = vcode[i] = len(vocab) + len(extra_ids)
+                extra_ids.append(i)
+            return c
 
         # --- documents: active indicators with their graph neighbourhood -----------------
-        self.docs: list[Doc] = []
-        for n in sorted((n for n in nodes if n.label == INDICATOR), key=lambda n: n.id):
-            if n.props.get("status", "active") != "active":
-                continue
+        inds = sorted((n for n in nodes if n.label == INDICATOR and n.props.get("status", "active") == "active"),
+                      key=lambda n: n.id)
+        ids, names, records = [], [], []
+        cols: dict[str, list[int]] = {"cat": [], "l1": [], "sec": [], "fld": []}
+        pts_rows: list[list[int]] = []
+        syn_of: list[tuple[str, ...]] = []
+        for n in inds:
             e: dict[str, list[str]] = defaultdict(list)
             for typ, dst in n.edges:
                 e[typ].append(dst)
             cat = (e.get(IN_CATEGORY) or [None])[0]
             catn = byid.get(cat) if cat else None
             l1 = dict(catn.edges).get(PART_OF) if catn else None
-            sec = (e.get(IN_SECTOR) or [None])[0]
-            fld = (e.get(IN_FIELD) or [None])[0]
-            pts = tuple(sorted(e.get(APPLIES_TO, [])))
-            nm = lambda i: byid[i].props.get("name") if i in byid else None  # noqa: E731
-            self.docs.append(Doc(len(self.docs), n.id, n.props.get("name") or n.id,
-                                 tuple(n.props.get("synonyms") or ()), cat, nm(cat) if cat else None,
-                                 l1, nm(l1) if l1 else None, catn.props.get("kind") if catn else None,
-                                 sec, nm(sec) if sec else None, fld, nm(fld) if fld else None,
-                                 pts, tuple(nm(p) or p for p in pts), n.props))
-        self.by_id = {d.id: d for d in self.docs}
+            ids.append(n.id)
+            names.append(n.props.get("name") or n.id)
+            syns = tuple(n.props.get("synonyms") or ())
+            syn_of.append(syns)
+            cols["cat"].append(code(cat))
+            cols["l1"].append(code(l1))
+            cols["sec"].append(code((e.get(IN_SECTOR) or [None])[0]))
+            cols["fld"].append(code((e.get(IN_FIELD) or [None])[0]))
+            pts_rows.append([code(p) for p in sorted(e.get(APPLIES_TO, []))])
+            records.append(json.dumps(n.props, ensure_ascii=False, separators=(",", ":"), default=str))
+        n_docs = len(inds)
+        n_vocab = len(vocab) + len(extra_ids)
+        members: list[list[int]] = [[] for _ in range(n_vocab)]
+        for d in range(n_docs):
+            seen = set()
+            for k in (cols["cat"][d], cols["l1"][d], cols["sec"][d], cols["fld"][d], *pts_rows[d]):
+                if k >= 0 and k not in seen:
+                    seen.add(k)
+                    members[k].append(d)
 
-        # --- vocabulary nodes the query can name -------------------------------------------
-        members: dict[str, set[int]] = defaultdict(set)
-        for d in self.docs:
-            for key in (d.category, d.level1, d.sector_id, d.field_id, *d.pts):
-                if key:
-                    members[key].add(d.idx)
+        ctx = []
+        for n in vocab:
+            ed = dict(n.edges)
+            sector_id = ed.get(IN_SECTOR) or (n.id if n.label == SECTOR else None)
+            if n.label == FIELD:  # fields know their sector through PART_OF
+                sector_id = ed.get(PART_OF)
+            ctx.append({"id": n.id, "label": n.label, "name": n.props.get("name") or n.id,
+                        "keywords": [k for k in n.props.get("keywords") or () if len(k) >= 2],
+                        "sector_id": sector_id, "parent": ed.get(PART_OF),
+                        "props": {k: n.props.get(k) for k in ("short", "code", "kind", "order", "use")
+                                  if n.props.get(k) is not None}})
+        ctx += [{"id": i, "label": "", "name": None, "keywords": [], "sector_id": None, "parent": None, "props": {}}
+                for i in extra_ids]
+
+        def l1_order(n: Node) -> int:
+            parent = byid.get(dict(n.edges).get(PART_OF, ""))
+            return parent.props.get("order", 0) if parent else 99
+        category_order = {n.id: (l1_order(n), n.props.get("order", 0)) for n in nodes if n.label == CATEGORY}
+
+        # --- segmentation dictionary from the library's own terms ---------------------------
+        lex: set[str] = set(names)
+        for s in syn_of:
+            lex.update(s)
+        for c in ctx:
+            if c["name"]:
+                lex.add(c["name"])
+            lex.update(c["keywords"])
+        for g in groups:
+            lex.update(g)
+        for k, v in colloquial.items():
+            lex.add(k)
+            lex.update(v)
+        freq, total = library_dictionary(lex)
+        seg = Segmenter(freq, total)
+        memo: dict[str, list[str]] = {}
+
+        def words(text: str) -> list[str]:
+            w = memo.get(text)
+            if w is None:
+                w = memo[text] = [x for x in seg.cut_for_search(text) if x.strip() and any(is_cjk(c) for c in x)]
+            return w
+
+        # --- postings: (term, doc, field-weight code), the best weight per (term, doc) ----------
+        term_id: dict[str, int] = {}
+        p_term: list[int] = []
+        p_doc: list[int] = []
+        p_code: list[int] = []
+        for d in range(n_docs):
+            best: dict[int, int] = {}
+
+            def put(term: str, c: int) -> None:
+                t = term_id.get(term)
+                if t is None:
+                    t = term_id[term] = len(term_id)
+                if WEIGHTS[c] > WEIGHTS[best.get(t, 0)]:
+                    best[t] = c
+            name = names[d]
+            put("w" + name, _CODE[W_NAME_FULL])
+            for w in words(name):
+                put("w" + w, _CODE[W_NAME_WORD])
+            for b in bigrams(name):
+                put("b" + b, _CODE[W_NAME_BI])
+            for u in unigrams(name):
+                put("u" + u, _CODE[W_NAME_UNI])
+            for s in syn_of[d]:
+                put("w" + s, _CODE[W_SYN_WORD])
+                for w in words(s):
+                    put("w" + w, _CODE[W_SYN_WORD])
+                for b in bigrams(s):
+                    put("b" + b, _CODE[W_SYN_BI])
+                for u in unigrams(s):
+                    put("u" + u, _CODE[W_SYN_UNI])
+            exact = {"n" + name} | {"s" + s for s in syn_of[d]}  # exact-name / exact-synonym lookups
+            for term in exact:
+                t = term_id.get(term)
+                if t is None:
+                    t = term_id[term] = len(term_id)
+                best.setdefault(t, 0)
+            for t, c in best.items():
+                p_term.append(t)
+                p_doc.append(d)
+                p_code.append(c)
+        pt = np.array(p_term, dtype=np.int32)
+        pd = np.array(p_doc, dtype=np.int32)
+        pc = np.array(p_code, dtype=np.uint8)
+        del p_term, p_doc, p_code
+        order = np.lexsort((pd, pt))  # by term, then document
+        pt, pd, pc = pt[order], pd[order], pc[order]
+        n_terms = len(term_id)
+        df = np.bincount(pt, minlength=n_terms)
+        term_ptr = np.zeros(n_terms + 1, dtype=np.int64)
+        np.cumsum(df, out=term_ptr[1:])
+        # the same float64 value as math.log(1 + n / df) in the dict version
+        idf = np.array([math.log(1 + max(1, n_docs) / int(x)) if x else 0.0 for x in df.tolist()])
+        terms = HashTable.build(term_id, dtype=np.int32)
+
+        # --- pinyin of names, synonyms and vocabulary nodes ---------------------------------
+        entries: dict[str, int] = {}
+        e_docs: list[list[int]] = []
+        e_where: list[list[int]] = []
+        e_ctx: list[list[int]] = []
+
+        def entry(text: str) -> int:
+            e = entries.get(text)
+            if e is None:
+                e = entries[text] = len(entries)
+                e_docs.append([])
+                e_where.append([])
+                e_ctx.append([])
+            return e
+        for d in range(n_docs):
+            e = entry(names[d])
+            e_docs[e].append(d)
+            e_where[e].append(0)
+            for s in syn_of[d]:
+                e = entry(s)
+                e_docs[e].append(d)
+                e_where[e].append(1)
+        for i, c in enumerate(ctx):
+            if c["label"] in (PROJECT_TYPE, FIELD, SECTOR):
+                e_ctx[entry(c["name"])].append(i)
+        texts = list(entries)
+        syl = [syllables(t) for t in texts]
+        # non-ASCII "syllables" (symbols) become one placeholder byte, so a byte offset in the
+        # blob is a character offset, and pinyin queries (ASCII letters) never match them
+        ini = [_NO_ASCII.sub("\x01", initials_of(s)) for s in syl]
+        full = [_NO_ASCII.sub("\x01", "".join(s)) for s in syl]
+        ini_blob = "\x00".join(ini).encode("ascii")
+        full_blob = "\x00".join(full).encode("ascii")
+        ini_off = np.zeros(len(ini), dtype=np.int64)
+        full_off = np.zeros(len(full), dtype=np.int64)
+        starts: list[int] = []
+        syl_ptr = np.zeros(len(syl) + 1, dtype=np.int64)
+        pos_i = pos_f = 0
+        for k, s in enumerate(syl):
+            ini_off[k], full_off[k] = pos_i, pos_f
+            p = pos_f
+            for x in s:
+                starts.append(p)
+                p += len(x)
+            syl_ptr[k + 1] = len(starts)
+            pos_i += len(ini[k]) + 1
+            pos_f += len(full[k]) + 1
+        ed_ptr, ed_doc = _csr(e_docs)
+        _, ed_where = _csr(e_where, np.uint8)
+        ec_ptr, ec_code = _csr(e_ctx)
+        et_blob, et_off = _blob(texts)
+
+        # --- documents as columns -------------------------------------------------------------
+        width = max((len(x) for x in names), default=1)
+        name_arr = np.array(names, dtype=f"<U{max(1, width)}")
+        name_code_map: dict[str, int] = {}
+        name_code = np.array([name_code_map.setdefault(x, len(name_code_map)) for x in names], dtype=np.int32)
+        id_blob, id_off = _blob(ids)
+        rec_blob, rec_off = _blob(records)
+        pt_ptr, pt_code = _csr(pts_rows)
+        ctx_ptr, ctx_docs = _csr(members)
+        idtab = HashTable.build({i: k for k, i in enumerate(ids)}, dtype=np.int32)
+        freqtab = HashTable.build(freq, dtype=np.int64)
+        vks = [n.props.get("value_kind") for n in inds]
+        value_kinds = sorted({k for k in vks if k})
+        arrays = {
+            "name": name_arr, "name_len": np.array([len(x) for x in names], dtype=np.int32),
+            "name_code": name_code,
+            "vk": np.array([value_kinds.index(k) if k else -1 for k in vks], dtype=np.int32),
+            "id_blob": id_blob, "id_off": id_off, "id_keys": idtab.keys, "id_vals": idtab.values,
+            "rec_blob": rec_blob, "rec_off": rec_off,
+            "cat": np.array(cols["cat"], dtype=np.int32), "l1": np.array(cols["l1"], dtype=np.int32),
+            "sec": np.array(cols["sec"], dtype=np.int32), "fld": np.array(cols["fld"], dtype=np.int32),
+            "pt_ptr": pt_ptr, "pt_code": pt_code, "ctx_ptr": ctx_ptr, "ctx_docs": ctx_docs,
+            "term_keys": terms.keys, "term_vals": terms.values, "term_ptr": term_ptr, "idf": idf,
+            "post_doc": pd, "post_code": pc,
+            "freq_keys": freqtab.keys, "freq_vals": freqtab.values,
+            "py_ini": np.frombuffer(ini_blob, dtype=np.uint8).copy(), "py_ini_off": ini_off,
+            "py_full": np.frombuffer(full_blob, dtype=np.uint8).copy(), "py_full_off": full_off,
+            "py_starts": np.array(starts, dtype=np.int64), "py_syl_ptr": syl_ptr,
+            "py_doc_ptr": ed_ptr, "py_doc": ed_doc, "py_where": ed_where, "py_ctx_ptr": ec_ptr, "py_ctx": ec_code,
+            "py_text_blob": et_blob, "py_text_off": et_off,
+        }
+        meta = {"format": FORMAT, "version": version, "n_docs": n_docs, "freq_total": total, "ctx": ctx,
+                "category_order": category_order, "stopwords": sorted(stopwords), "groups": groups,
+                "colloquial": colloquial, "value_kinds": value_kinds, "build_seconds": time.perf_counter() - t0}
+        return arrays, meta
+
+    # --- the on-disk cache ---------------------------------------------------------------------
+    def save(self, path: Path) -> None:
+        """Write the index into the folder ``path`` (created; must not exist): one .npy per array and
+        manifest.json. The caller renames a finished temporary folder into place, so readers never
+        see a partial index."""
+        path.mkdir(parents=True)
+        for name, arr in self._arrays.items():
+            np.save(path / f"{name}.npy", np.ascontiguousarray(arr), allow_pickle=False)
+        meta = dict(self._meta, arrays=sorted(self._arrays))
+        (path / "manifest.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> "SearchIndex":
+        """Map a saved index (no copy: pages are read on use and shared between processes).
+        Raises ValueError for a folder of another format or with missing parts."""
+        meta = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+        if meta.get("format") != FORMAT:
+            raise ValueError(f"索引格式 {meta.get('format')} 与当前 {FORMAT} 不符")
+        arrays = {name: np.load(path / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in meta["arrays"]}
+        return cls(int(meta["version"]), _arrays=arrays, _meta=meta)
+
+    # --- after build or load: small Python tables --------------------------------------------------
+    def _setup(self) -> None:
+        a, m = self._arrays, self._meta
+        self.n_docs = int(m["n_docs"])
+        self.build_seconds = float(m.get("build_seconds", 0.0))
+        self.stopwords = frozenset(m["stopwords"])
+        self.colloquial: dict[str, list[str]] = m["colloquial"]
+        self.synonyms: dict[str, list[str]] = defaultdict(list)
+        for g in m["groups"]:
+            for w in g:
+                self.synonyms[w] += [x for x in g if x != w and x not in self.synonyms[w]]
+        self.value_kinds: list[str] = m["value_kinds"]
+        self.category_order = {k: tuple(v) for k, v in m["category_order"].items()}
+        self._vocab = m["ctx"]
         self.ctx: dict[str, Ctx] = {}
-        for n in nodes:
-            if n.label in (PROJECT_TYPE, FIELD, SECTOR, CATEGORY, LEVEL1):
-                ed = dict(n.edges)
-                self.ctx[n.id] = Ctx(n.id, n.label, n.props.get("name") or n.id,
-                                     tuple(k for k in n.props.get("keywords") or () if len(k) >= 2),
-                                     frozenset(members.get(n.id, ())),
-                                     ed.get(IN_SECTOR) or (n.id if n.label == SECTOR else None),
-                                     ed.get(PART_OF))
+        for i, c in enumerate(self._vocab):
+            if c["label"]:
+                self.ctx[c["id"]] = Ctx(c["id"], c["label"], c["name"], tuple(c["keywords"]), c["sector_id"],
+                                        c["parent"], i, self)
+        self.categories = {c["id"]: Node(c["id"], c["label"], c["props"]) for c in self._vocab
+                           if c["label"] in (CATEGORY, LEVEL1)}
         self.ctx_by_name: dict[str, list[str]] = defaultdict(list)
         self.pts_by_keyword: dict[str, list[str]] = defaultdict(list)
         for c in self.ctx.values():
-            if c.label == FIELD:  # fields know their sector through PART_OF
-                c.sector_id = c.parent
             if len(c.name) >= 2:
                 self.ctx_by_name[c.name].append(c.id)
             if c.label == PROJECT_TYPE:
                 for k in c.keywords:
                     self.pts_by_keyword[k].append(c.id)
         self._ctx_maxlen = max((len(k) for k in list(self.ctx_by_name) + list(self.pts_by_keyword)), default=2)
-        self.category_order = {n.id: (self._l1_order(byid, n), n.props.get("order", 0))
-                               for n in nodes if n.label == CATEGORY}
-        self.categories = {n.id: n for n in nodes if n.label in (CATEGORY, LEVEL1)}
-
-        # --- segmentation dictionary from the library's own terms ---------------------------
-        lex: set[str] = set()
-        for d in self.docs:
-            lex.add(d.name)
-            lex.update(d.synonyms)
-        for c in self.ctx.values():
-            lex.add(c.name)
-            lex.update(c.keywords)
-        for g in groups:
-            lex.update(g)
-        for k, v in self.colloquial.items():
-            lex.add(k)
-            lex.update(v)
-        self.lexicon = lex
-        self._tokenizer = new_tokenizer(lex)
-
-        # --- inverted index: term -> {doc: weight} ------------------------------------------
-        raw: dict[str, dict[int, float]] = defaultdict(dict)
-
-        def put(term: str, doc: int, w: float) -> None:
-            p = raw[term]
-            if w > p.get(doc, 0.0):
-                p[doc] = w
-        for d in self.docs:
-            put("w" + d.name, d.idx, W_NAME_FULL)
-            for w in self._words(d.name):
-                put("w" + w, d.idx, W_NAME_WORD)
-            for b in bigrams(d.name):
-                put("b" + b, d.idx, W_NAME_BI)
-            for u in unigrams(d.name):
-                put("u" + u, d.idx, W_NAME_UNI)
-            for s in d.synonyms:
-                put("w" + s, d.idx, W_SYN_WORD)
-                for w in self._words(s):
-                    put("w" + w, d.idx, W_SYN_WORD)
-                for b in bigrams(s):
-                    put("b" + b, d.idx, W_SYN_BI)
-                for u in unigrams(s):
-                    put("u" + u, d.idx, W_SYN_UNI)
-        n_docs = max(1, len(self.docs))
-        self.idf_max = math.log(1 + n_docs)
-        self.idf: dict[str, float] = {}
-        self.postings: dict[str, dict[int, float]] = {}
-        for term, p in raw.items():
-            idf = math.log(1 + n_docs / len(p))
-            self.idf[term] = idf
-            self.postings[term] = {d: w * idf for d, w in p.items()}
-        self.names = [d.name for d in self.docs]
-
-        # --- pinyin of names, synonyms and vocabulary nodes ---------------------------------
-        entries: dict[str, PyEntry] = {}
-
-        def entry(text: str) -> PyEntry:
-            e = entries.get(text)
-            if e is None:
-                syl = list(syllables(text))
-                starts, pos = [], 0
-                for s in syl:
-                    starts.append(pos)
-                    pos += len(s)
-                e = entries[text] = PyEntry(text, syl, starts)
-            return e
-        for d in self.docs:
-            entry(d.name).docs.append((d.idx, "name"))
-            for s in d.synonyms:
-                entry(s).docs.append((d.idx, "synonym"))
-        for c in self.ctx.values():
-            if c.label in (PROJECT_TYPE, FIELD, SECTOR):
-                entry(c.name).ctx.append(c.id)
-        self.py_entries = list(entries.values())
-        self.py_initials = [initials_of(e.syl) for e in self.py_entries]
-        self.py_full = ["".join(e.syl) for e in self.py_entries]
-        # all strings concatenated: one C-speed regex scan finds every occurrence
-        self._ini_blob, self._ini_offsets = self._blob(self.py_initials)
-        self._full_blob, self._full_offsets = self._blob(self.py_full)
+        self._terms = HashTable(a["term_keys"], a["term_vals"])
+        self._ids = HashTable(a["id_keys"], a["id_vals"])
+        self._seg = Segmenter(HashTable(a["freq_keys"], a["freq_vals"]), int(m["freq_total"]))
+        self._idf = a["idf"]
+        self.idf_max = math.log(1 + max(1, self.n_docs))
+        self.idf = IdfMap(self)
+        self.docs = DocTable(self)
+        self.by_id = IdMap(self)
+        self._name = a["name"]
+        self._name_len = a["name_len"]
+        self._vnames = [c["name"] for c in self._vocab]
         self._results: dict[tuple, dict[str, Any]] = {}
-        self.build_seconds = time.perf_counter() - t0
+        self._word_memo: dict[str, list[str]] = {}
+        self._scratch: list[tuple[np.ndarray, np.ndarray]] = []
+        self._py_lists: tuple[list[str], list[str]] | None = None
+        self._lock = threading.Lock()
 
-    # --- pickling: the jieba tokenizer holds a lock; it is rebuilt from the lexicon on load --
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state["_tokenizer"] = None
-        state["_results"] = {}
-        state["_word_memo"] = {}
-        return state
+    # --- column access --------------------------------------------------------------------------
+    @staticmethod
+    def _string(blob: np.ndarray, off: np.ndarray, i: int) -> str:
+        return blob[int(off[i]):int(off[i + 1])].tobytes().decode("utf-8")
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
+    def doc_id(self, d: int) -> str:
+        return self._string(self._arrays["id_blob"], self._arrays["id_off"], d)
+
+    def name_of(self, d: int) -> str:
+        return str(self._name[d])
 
     @property
-    def tokenizer(self):
-        tk = self._tokenizer
-        if tk is None:
-            tk = self._tokenizer = new_tokenizer(self.lexicon)
-        return tk
+    def names(self) -> list[str]:
+        return self._name.tolist()
+
+    def ctx_doc_array(self, code: int) -> np.ndarray:
+        a = self._arrays
+        return a["ctx_docs"][int(a["ctx_ptr"][code]):int(a["ctx_ptr"][code + 1])]
+
+    def _vid(self, code: int) -> str | None:
+        return self._vocab[code]["id"] if code >= 0 else None
+
+    def _vname(self, code: int) -> str | None:
+        return self._vnames[code] if code >= 0 else None
+
+    def _make_doc(self, d: int) -> Doc:
+        a = self._arrays
+        props = json.loads(self._string(a["rec_blob"], a["rec_off"], d))
+        cat, l1, sec, fld = (int(a[k][d]) for k in ("cat", "l1", "sec", "fld"))
+        pcodes = a["pt_code"][int(a["pt_ptr"][d]):int(a["pt_ptr"][d + 1])].tolist()
+        pts = tuple(self._vocab[p]["id"] for p in pcodes)
+        kind = self._vocab[cat]["props"].get("kind") if cat >= 0 else None
+        return Doc(d, self.doc_id(d), props.get("name") or self.doc_id(d), tuple(props.get("synonyms") or ()),
+                   self._vid(cat), self._vname(cat), self._vid(l1), self._vname(l1), kind,
+                   self._vid(sec), self._vname(sec), self._vid(fld), self._vname(fld),
+                   pts, tuple(self._vnames[p] or self._vocab[p]["id"] for p in pcodes), props)
+
+    def _term(self, term: str) -> int:
+        i = self._terms.find(term)
+        return -1 if i < 0 else int(self._terms.values[i])
+
+    def _posting(self, t: int) -> tuple[np.ndarray, np.ndarray]:
+        """Documents of term ``t`` and their weights (field weight x idf, float64)."""
+        a = self._arrays
+        lo, hi = int(a["term_ptr"][t]), int(a["term_ptr"][t + 1])
+        return a["post_doc"][lo:hi], WEIGHTS[a["post_code"][lo:hi]] * self._idf[t]
+
+    def _posting_docs(self, term: str) -> np.ndarray:
+        t = self._term(term)
+        if t < 0:
+            return np.zeros(0, dtype=np.int32)
+        a = self._arrays
+        return a["post_doc"][int(a["term_ptr"][t]):int(a["term_ptr"][t + 1])]
 
     # --- helpers -------------------------------------------------------------------------
-    @staticmethod
-    def _l1_order(byid: dict[str, Node], n: Node) -> int:
-        parent = byid.get(dict(n.edges).get(PART_OF, ""))
-        return parent.props.get("order", 0) if parent else 99
-
-    @staticmethod
-    def _blob(strings: list[str]) -> tuple[str, list[int]]:
-        offsets, pos = [], 0
-        for s in strings:
-            offsets.append(pos)
-            pos += len(s) + 1
-        return "\x00".join(strings), offsets
-
     def _words(self, text: str) -> list[str]:
-        memo = self.__dict__.setdefault("_word_memo", {})
+        memo = self._word_memo
         words = memo.get(text)
         if words is None:
-            words = [w for w in self.tokenizer.lcut_for_search(text) if w.strip() and any(is_cjk(c) for c in w)]
+            words = [w for w in self._seg.cut_for_search(text) if w.strip() and any(is_cjk(c) for c in w)]
             if len(memo) < 20_000:  # queries repeat their segmentation several times per search
                 memo[text] = words
         return list(words)
@@ -352,24 +665,31 @@ class SearchIndex:
         if category:
             f["category"] = self.resolve(CATEGORY, category)
         if value_kind:
-            kinds = sorted({d.props.get("value_kind") for d in self.docs if d.props.get("value_kind")})
+            kinds = self.value_kinds
             if value_kind not in kinds:
                 raise BadQuery("unknown_value_kind", f"未知的指标值类型「{value_kind}」；可选：{'、'.join(kinds)}", kinds)
             f["value_kind"] = value_kind
         return f
 
-    def _passes(self, d: Doc, f: dict) -> bool:
-        if "sector" in f and d.sector_id not in f["sector"]:
-            return False
-        if "field" in f and d.field_id not in f["field"]:
-            return False
-        if "project_type" in f and not f["project_type"].intersection(d.pts):
-            return False
-        if "category" in f and d.category not in f["category"] and d.level1 not in f["category"]:
-            return False
-        if "value_kind" in f and d.props.get("value_kind") != f["value_kind"]:
-            return False
-        return True
+    def _passes(self, docs: np.ndarray, f: dict) -> np.ndarray:
+        """Which of ``docs`` pass the resolved filters (a boolean mask)."""
+        a = self._arrays
+        code = lambda ids: np.array([self.ctx[i].code for i in ids if i in self.ctx], dtype=np.int32)  # noqa: E731
+        keep = np.ones(len(docs), dtype=bool)
+        if "sector" in f:
+            keep &= np.isin(a["sec"][docs], code(f["sector"]))
+        if "field" in f:
+            keep &= np.isin(a["fld"][docs], code(f["field"]))
+        if "project_type" in f:
+            members = [self.ctx_doc_array(c) for c in code(f["project_type"]).tolist()]
+            keep &= np.isin(docs, np.concatenate(members) if members else np.zeros(0, np.int32))
+        if "category" in f:
+            cats = code(f["category"])
+            keep &= np.isin(a["cat"][docs], cats) | np.isin(a["l1"][docs], cats)
+        if "value_kind" in f:
+            want = self.value_kinds.index(f["value_kind"]) if f["value_kind"] in self.value_kinds else -2
+            keep &= a["vk"][docs] == want
+        return keep
 
     # --- query understanding -----------------------------------------------------------------
     def interpret(self, text: str) -> Interpretation:
@@ -428,7 +748,7 @@ class SearchIndex:
             slots.append(("w", alts))
         # bigrams inside a known query word add nothing the word does not (and cost the most);
         # bigrams across word boundaries and inside unknown words keep order and typos matching
-        covered = {b for w in seen if "w" + w in self.postings for b in bigrams(w)}
+        covered = {b for w in seen if self._term("w" + w) >= 0 for b in bigrams(w)}
         for b in dict.fromkeys(bigrams(text)):
             if b not in covered:
                 slots.append(("b", [("b" + b, 1.0)]))
@@ -438,76 +758,117 @@ class SearchIndex:
                     slots.append(("u", [("u" + u, 1.0)]))
         return slots
 
-    def _text_scores(self, text: str, it: Interpretation) -> tuple[dict[int, float], float]:
-        """Normalised word/n-gram scores of every doc that shares a term with ``text``.
+    def _take_scratch(self) -> tuple[np.ndarray, np.ndarray]:
+        try:
+            return self._scratch.pop()
+        except IndexError:  # one pair per query in flight; list pop/append are atomic
+            return np.zeros(self.n_docs), np.zeros(self.n_docs)
 
-        The hot loop of a query: plain dicts with bound ``get`` methods, the first posting of a
-        slot copied by a comprehension (C speed), synonyms merged by maximum."""
-        acc: dict[int, float] = {}
-        acc_get = acc.get
-        postings, idf, idf_max = self.postings, self.idf, self.idf_max
+    def _text_scores(self, text: str, it: Interpretation,
+                     ordered: bool = False) -> tuple[np.ndarray, np.ndarray, float]:
+        """(documents, normalised word/n-gram scores, normaliser) of every doc sharing a term with
+        ``text``. Postings are scattered into a dense float64 accumulator (a slot's alternatives
+        merged by maximum), in the same order and arithmetic as the dict version, so scores are
+        bit-identical. ``ordered`` returns documents in order of first appearance (as the dict
+        version iterated them) instead of by number."""
+        acc, slot = self._take_scratch()
+        idf, idf_max = self._idf, self.idf_max
         norm = 0.0
-        for kind, alts in self._slots(text, it):
-            qw = Q_WEIGHT[kind]
-            term0 = alts[0][0]
-            idf_q = idf.get(term0, idf_max)
-            norm += qw * Q_MAX[kind] * idf_q
-            best: dict[int, float] | None = None
-            for term, factor in alts:
-                p = postings.get(term)
-                if not p:
-                    continue
-                # a synonym counts with the query word's own weight, not its rarity
-                f = qw * factor * (idf_q / idf[term] if term != term0 else 1.0)
-                if best is None:
-                    best = {d: f * w for d, w in p.items()}
-                    continue
-                best_get = best.get
-                for d, w in p.items():
-                    v = f * w
-                    if v > best_get(d, 0.0):
-                        best[d] = v
-            if best:
-                for d, v in best.items():
-                    acc[d] = acc_get(d, 0.0) + v
+        seen: list[np.ndarray] = []
+        try:
+            for kind, alts in self._slots(text, it):
+                qw = Q_WEIGHT[kind]
+                term0 = alts[0][0]
+                t0 = self._term(term0)
+                idf_q = float(idf[t0]) if t0 >= 0 else idf_max
+                norm += qw * Q_MAX[kind] * idf_q
+                touched: list[np.ndarray] = []
+                for term, factor in alts:
+                    t = t0 if term == term0 else self._term(term)
+                    if t < 0:
+                        continue
+                    docs, w = self._posting(t)
+                    # a synonym counts with the query word's own weight, not its rarity
+                    f = qw * factor * (idf_q / float(idf[t]) if term != term0 else 1.0)
+                    if not touched:
+                        slot[docs] = f * w
+                    else:
+                        slot[docs] = np.maximum(slot[docs], f * w)
+                    touched.append(docs)
+                for docs in touched:  # a doc met twice adds its slot value once, then 0.0
+                    acc[docs] += slot[docs]
+                    slot[docs] = 0.0
+                seen += touched
+            docs = np.flatnonzero(acc)
+            vals = acc[docs]
+            acc[docs] = 0.0
+        finally:
+            self._scratch.append((acc, slot))
         if norm <= 0:
-            return {}, 0.0
-        inv = 1.0 / norm
-        return {d: v * inv for d, v in acc.items()}, norm
+            return np.zeros(0, dtype=np.int64), np.zeros(0), 0.0
+        vals = vals * (1.0 / norm)
+        if ordered and len(seen) > 1:
+            _, first = np.unique(np.concatenate(seen), return_index=True)
+            order = np.argsort(first, kind="stable")
+            docs, vals = docs[order], vals[order]
+        return docs, vals, norm
 
     # pinyin ---------------------------------------------------------------------------------
     def _pinyin_matches(self, token: str) -> dict[int, tuple[float, int, int, str]]:
-        """Entry -> (score, first char, end char, 'initials'|'full') for one pinyin token."""
+        """Entry -> (score, first char, end char, 'initials'|'full') for one pinyin token: one
+        regex scan of each byte blob, the per-match arithmetic vectorised."""
         out: dict[int, tuple[float, int, int, str]] = {}
         if len(token) < 2:
             return out
-        for m in re.finditer(re.escape(token), self._ini_blob):
-            e = bisect_right(self._ini_offsets, m.start()) - 1
-            start = m.start() - self._ini_offsets[e]
-            n = len(self.py_entries[e].syl)
-            cover = len(token) / n
-            score = 0.55 + 0.45 * cover + (0.05 if start == 0 else 0.0)
-            if score > out.get(e, (0,))[0]:
-                out[e] = (score, start, start + len(token), "initials")
+        a = self._arrays
+        pat = re.compile(re.escape(token).encode("ascii"))
+        pos = np.fromiter((m.start() for m in pat.finditer(memoryview(a["py_ini"]))), dtype=np.int64)
+        if len(pos):
+            e = np.searchsorted(a["py_ini_off"], pos, side="right") - 1
+            start = pos - a["py_ini_off"][e]
+            nsyl = (a["py_syl_ptr"][e + 1] - a["py_syl_ptr"][e]).astype(np.float64)
+            score = 0.55 + 0.45 * (len(token) / nsyl) + np.where(start == 0, 0.05, 0.0)
+            # per entry the earliest match scores best (same cover, a start bonus only at 0)
+            ue, first = np.unique(e, return_index=True)
+            for k, i in zip(ue.tolist(), first.tolist()):
+                s = int(start[i])
+                out[k] = (float(score[i]), s, s + len(token), "initials")
         if len(token) >= 3:
-            for m in re.finditer(re.escape(token), self._full_blob):
-                e = bisect_right(self._full_offsets, m.start()) - 1
-                ent = self.py_entries[e]
-                off = m.start() - self._full_offsets[e]
-                starts = ent.full_starts
-                i = bisect_right(starts, off) - 1
-                if i < 0 or starts[i] != off:
-                    continue  # must begin on a syllable
-                end_off = off + len(token)
-                j = bisect_right(starts, end_off - 1) - 1  # syllable holding the last letter
-                full_len = len(self.py_full[e])
-                complete = end_off == full_len or (j + 1 < len(starts) and starts[j + 1] == end_off)
-                chars = j - i + 1
-                cover = chars / len(ent.syl)
-                score = 0.6 + 0.45 * cover * (1.0 if complete else 0.9) + (0.05 if off == 0 else 0.0)
-                if score > out.get(e, (0,))[0]:
-                    out[e] = (score, i, j + 1, "full")
+            pos = np.fromiter((m.start() for m in pat.finditer(memoryview(a["py_full"]))), dtype=np.int64)
+            if len(pos):
+                gs = a["py_starts"]
+                e = np.searchsorted(a["py_full_off"], pos, side="right") - 1
+                ia = np.searchsorted(gs, pos, side="right") - 1
+                ok = (ia >= a["py_syl_ptr"][e]) & (gs[np.maximum(ia, 0)] == pos)  # must begin on a syllable
+                pos, e, ia = pos[ok], e[ok], ia[ok]
+                end = pos + len(token)
+                ja = np.searchsorted(gs, end - 1, side="right") - 1  # syllable holding the last letter
+                lo, hi = a["py_syl_ptr"][e], a["py_syl_ptr"][e + 1]
+                nxt = np.minimum(ja + 1, len(gs) - 1)
+                ends = np.r_[a["py_full_off"][1:] - 1, len(a["py_full"])][e] if len(e) else e
+                complete = (end == ends) | ((ja + 1 < hi) & (gs[nxt] == end))
+                chars = ja - ia + 1
+                cover = chars / (hi - lo)
+                off = pos - a["py_full_off"][e]
+                score = 0.6 + 0.45 * cover * np.where(complete, 1.0, 0.9) + np.where(off == 0, 0.05, 0.0)
+                best: dict[int, tuple[float, int, int]] = {}
+                for k, sc, i, j in zip(e.tolist(), score.tolist(), (ia - lo).tolist(), (ja - lo).tolist()):
+                    if sc > best.get(k, (0.0,))[0]:
+                        best[k] = (sc, i, j + 1)
+                for k in sorted(best):
+                    sc, i, j = best[k]
+                    if sc > out.get(k, (0,))[0]:
+                        out[k] = (sc, i, j, "full")
         return out
+
+    def _entry(self, e: int) -> tuple[str, list[tuple[int, str]], list[str]]:
+        """(text, [(doc, 'name'|'synonym')], [vocabulary ids]) of pinyin entry ``e``."""
+        a = self._arrays
+        lo, hi = int(a["py_doc_ptr"][e]), int(a["py_doc_ptr"][e + 1])
+        docs = [(d, "synonym" if w else "name") for d, w in zip(a["py_doc"][lo:hi].tolist(), a["py_where"][lo:hi].tolist())]
+        lo, hi = int(a["py_ctx_ptr"][e]), int(a["py_ctx_ptr"][e + 1])
+        ctx = [self._vocab[c]["id"] for c in a["py_ctx"][lo:hi].tolist()]
+        return self._string(a["py_text_blob"], a["py_text_off"], e), docs, ctx
 
     def _pinyin_scores(self, q: str, reasons: dict[int, list[str]],
                        spans: dict[int, list[tuple[int, int]]]) -> tuple[dict[int, float], dict[str, float]]:
@@ -523,17 +884,17 @@ class SearchIndex:
             for t in toks:
                 tok_best: dict[int, float] = {}  # a doc counts once per token (name or synonym)
                 for e, (score, a, b, how) in self._pinyin_matches(t).items():
-                    ent = self.py_entries[e]
+                    text, edocs, ectx = self._entry(e)
                     s = score / len(toks)
-                    for d, where in ent.docs:
+                    for d, where in edocs:
                         v = s * (1.0 if where == "name" else 0.9)
                         if v > tok_best.get(d, 0.0):
                             tok_best[d] = v
                         label = "拼音首字母" if how == "initials" else "全拼"
-                        reasons[d].append(f"{label}「{t}」→{'名称' if where == 'name' else '同义词'}「{ent.text}」")
+                        reasons[d].append(f"{label}「{t}」→{'名称' if where == 'name' else '同义词'}「{text}」")
                         if where == "name":
                             spans[d].append((a, b))
-                    for c in ent.ctx:
+                    for c in ectx:
                         ctx[c] = max(ctx[c], s)
                 for d, v in tok_best.items():
                     docs[d] += v
@@ -543,39 +904,50 @@ class SearchIndex:
                 best_ctx[c] = max(best_ctx.get(c, 0.0), v)
         return best_docs, best_ctx
 
+    def _pinyin_lists(self) -> tuple[list[str], list[str]]:
+        """Full pinyin and initials of every entry as Python strings, for rapidfuzz (made once,
+        on the first pinyin typo)."""
+        if self._py_lists is None:
+            a = self._arrays
+            self._py_lists = (a["py_full"].tobytes().decode("ascii").split("\x00"),
+                              a["py_ini"].tobytes().decode("ascii").split("\x00"))
+        return self._py_lists
+
     def _fuzzy(self, text: str, pinyin: bool, limit: int = 40) -> dict[int, tuple[float, str]]:
         """Typo tolerance: names (or their pinyin) within edit distance of the query."""
+        from rapidfuzz import fuzz, process
         out: dict[int, tuple[float, str]] = {}
         if pinyin:
             q = re.sub(r"[\s']+", "", text.lower())
             if len(q) < 4:
                 return out
-            for choices in (self.py_full, self.py_initials):
+            for choices in self._pinyin_lists():
                 for _, sc, e in process.extract(q, choices, scorer=fuzz.ratio, score_cutoff=78, limit=limit):
-                    ent = self.py_entries[e]
-                    for d, where in ent.docs:
+                    etext, edocs, _ = self._entry(e)
+                    for d, where in edocs:
                         v = sc / 100 * (0.9 if where == "name" else 0.8)
                         if v > out.get(d, (0,))[0]:
-                            out[d] = (v, ent.text)
+                            out[d] = (v, etext)
             return out
         if len(text) < 3:
             return out
         # candidates share most characters with the query (a typo changes one or two): counting
         # shared characters through the unigram postings avoids comparing with every name
-        chars = set(unigrams(text))
+        chars = sorted(set(unigrams(text)))
         need = max(2, math.ceil(0.5 * len(chars)))
-        shared: dict[int, int] = defaultdict(int)
+        parts = []
         for c in chars:
-            p = self.postings.get("u" + c)
-            if p and len(p) < len(self.docs) * 0.2:  # very common characters add nothing but work
-                for d in p:
-                    shared[d] += 1
-            elif p:
+            p = self._posting_docs("u" + c)
+            if len(p) and len(p) < self.n_docs * 0.2:  # very common characters add nothing but work
+                parts.append(p)
+            elif len(p):
                 need = max(2, need - 1)
+        if not parts:
+            return out
+        cand, shared = np.unique(np.concatenate(parts), return_counts=True)
         names: dict[str, list[int]] = defaultdict(list)
-        for d, n in shared.items():
-            if n >= need:
-                names[self.docs[d].name].append(d)
+        for d in cand[shared >= need].tolist():
+            names[self.name_of(d)].append(d)
         if not names:
             return out
         choices = list(names)
@@ -588,15 +960,31 @@ class SearchIndex:
         return out
 
     # --- the query ------------------------------------------------------------------------------
+    def _boost(self, docs: np.ndarray, named: list[tuple[int, float]]) -> np.ndarray:
+        """Graph boost of each doc: the strongest applicable one, +0.05 for each further one (in the
+        order the named nodes are listed, as the scalar version added them)."""
+        out = np.zeros(len(docs))
+        for code, w in named:
+            m = np.isin(docs, self.ctx_doc_array(code))
+            if m.any():
+                om = out[m]
+                out[m] = np.maximum(om, w) + np.where(om != 0, 0.05, 0.0)
+        return out
+
     def score(self, text: str) -> tuple[dict[int, float], Interpretation, dict[int, list[str]],
                                         dict[int, list[tuple[int, int]]]]:
         """Scores of every matching doc (no filters, no cut-off), with reasons and pinyin spans."""
+        docs, vals, it, reasons, spans = self._score(text, ordered=True)
+        return dict(zip(docs.tolist(), vals.tolist())), it, reasons, spans
+
+    def _score(self, text: str, ordered: bool = False) -> tuple[np.ndarray, np.ndarray, Interpretation,
+                                                                 dict[int, list[str]], dict[int, list[tuple[int, int]]]]:
         it = self.interpret(text)
         reasons: dict[int, list[str]] = defaultdict(list)
         spans: dict[int, list[tuple[int, int]]] = defaultdict(list)
-        scores: dict[int, float] = {}
+        pscores: dict[int, float] = {}
         if it.pinyin:
-            scores, ctx = self._pinyin_scores(it.text, reasons, spans)
+            pscores, ctx = self._pinyin_scores(it.text, reasons, spans)
             for cid, v in ctx.items():
                 c = self.ctx[cid]
                 if c.label == PROJECT_TYPE and v >= 0.9:
@@ -605,71 +993,81 @@ class SearchIndex:
                     it.sectors.append(cid)
                 elif c.label == FIELD and v >= 0.9:
                     it.fields.append(cid)
-            if not scores or max(scores.values()) < 0.75:
+            if not pscores or max(pscores.values()) < 0.75:
                 it.fuzzy = True
                 for d, (v, name) in self._fuzzy(it.text, True).items():
-                    if v > scores.get(d, 0.0):
-                        scores[d] = v
+                    if v > pscores.get(d, 0.0):
+                        pscores[d] = v
                         reasons[d].append(f"拼音容错：「{it.text}」≈「{name}」")
-        # graph context: docs under named nodes get the strongest applicable boost (+0.05 for
-        # each further one); membership tests on small frozensets, not loops over the named nodes'
-        # (possibly thousands of) docs
-        named = [(self.ctx[cid].docs, b) for ids, b in (
+        named = [(self.ctx[cid].code, b) for ids, b in (
             (it.project_types, B_PT_NAMED), (it.keyword_project_types, B_PT_KEYWORD), (it.fields, B_FIELD),
             (it.sectors, B_SECTOR), (it.categories, B_CATEGORY)) for cid in ids]
-
-        def boost(d: int) -> float:
-            out = 0.0
-            for docs, w in named:
-                if d in docs:
-                    out = max(out, w) + (0.05 if out else 0.0)
-            return out
         if not it.pinyin:
             rem = it.remaining
             r = rem.replace(" ", "")
-            text_scores, norm = self._text_scores(rem, it)
-            top_text = max(text_scores.values(), default=0.0)
+            tdocs, tvals, _ = self._text_scores(rem, it, ordered)
+            top_text = float(tvals.max()) if len(tvals) else 0.0
             # bonuses add at most ~0.6: far weaker docs cannot reach the first pages anyway
             floor = max(0.2 * top_text, top_text - 0.7)
-            lr = len(r)
-            names, docs = self.names, self.docs
             if named:
-                cands = [(d, v, b) for d, v in text_scores.items() for b in (boost(d),) if v + b >= floor]
+                bst = self._boost(tdocs, named)
+                keep = tvals + bst >= floor
+                bst = bst[keep]
             else:
-                cands = [(d, v, 0.0) for d, v in text_scores.items() if v >= floor]
-            for d, v, bst in cands:
-                name = names[d]
-                if r in name:
-                    bonus = 0.5 if name == r else 0.15 if name.startswith(r) else 0.1
-                elif r in docs[d].synonyms:
-                    bonus = 0.5
-                else:
-                    bonus = 0.0
-                # shorter names that the query covers are the closer answers
-                extra = len(name) - lr
-                bonus += 0.1 / (1 + 0.15 * extra) if extra > 0 else 0.1
-                scores[d] = v + bonus + bst
-            best = max(scores.values(), default=0.0)
+                keep = tvals >= floor
+            docs, v = tdocs[keep], tvals[keep]
+            names = self._name[docs]
+            contains = np.strings.find(names, r) >= 0
+            exact_syn = np.isin(docs, self._posting_docs("s" + r))
+            bonus = np.where(contains, np.where(names == r, 0.5, np.where(np.strings.startswith(names, r), 0.15, 0.1)),
+                             np.where(exact_syn, 0.5, 0.0))
+            # shorter names that the query covers are the closer answers
+            extra = (self._name_len[docs] - len(r)).astype(np.float64)
+            bonus = bonus + np.where(extra > 0, 0.1 / (1 + 0.15 * np.maximum(extra, 0)), 0.1)
+            vals = v + bonus + bst if named else v + bonus
+            best = float(vals.max()) if len(vals) else 0.0
             if best < 0.8 + (B_PT_NAMED if it.project_types else 0.0) and len(rem) >= 3:
                 it.fuzzy = True
-                for d, (v, name) in self._fuzzy(r, False).items():
-                    v += boost(d) if named else 0.0
-                    if v > scores.get(d, 0.0):
-                        scores[d] = v
+                fz = self._fuzzy(r, False)
+                if fz:
+                    pos = {d: i for i, d in enumerate(docs.tolist())}
+                    fd = np.fromiter(fz, dtype=np.int64, count=len(fz))
+                    fb = self._boost(fd, named) if named else np.zeros(len(fd))
+                    add_d, add_v = [], []
+                    vals = vals.copy()
+                    for k, (d, (fv, name)) in enumerate(fz.items()):
+                        fv = fv + float(fb[k]) if named else fv
+                        i = pos.get(d)
+                        if i is None:
+                            add_d.append(d)
+                            add_v.append(fv)
+                        elif fv > vals[i]:
+                            vals[i] = fv
+                        else:
+                            continue
                         reasons[d].append(f"容错匹配：「{rem}」≈「{name}」")
+                    if add_d:
+                        docs = np.concatenate([docs, np.array(add_d, dtype=docs.dtype)])
+                        vals = np.concatenate([vals, np.array(add_v)])
         else:
-            for d in scores:
-                scores[d] += boost(d) if named else 0.0
+            docs = np.fromiter(pscores, dtype=np.int64, count=len(pscores))
+            vals = np.fromiter(pscores.values(), dtype=np.float64, count=len(pscores))
+            if named:
+                vals = vals + self._boost(docs, named)
         # a query made only of names of project types, fields or sectors (or a pinyin query
         # naming one) lists their indicators
         if it.pinyin or self._only_names(it):
             listed = it.project_types + it.fields + it.sectors
             for cid in listed or it.categories:
-                base = {PROJECT_TYPE: 0.3, FIELD: 0.15, SECTOR: 0.15}.get(self.ctx[cid].label, 0.1)
-                for d in self.ctx[cid].docs:
-                    if d not in scores:
-                        scores[d] = base + boost(d)
-        return scores, it, reasons, spans
+                c = self.ctx[cid]
+                base = {PROJECT_TYPE: 0.3, FIELD: 0.15, SECTOR: 0.15}.get(c.label, 0.1)
+                members = self.ctx_doc_array(c.code)
+                new = members[~np.isin(members, docs)]
+                if len(new):
+                    b = self._boost(new, named) if named else np.zeros(len(new))
+                    docs = np.concatenate([docs.astype(np.int64), new.astype(np.int64)])
+                    vals = np.concatenate([vals, base + b])
+        return docs.astype(np.int64, copy=False), vals, it, reasons, spans
 
     def _only_names(self, it: Interpretation) -> bool:
         rest = it.text
@@ -678,18 +1076,20 @@ class SearchIndex:
         return not [c for c in rest if is_cjk(c) and c not in self.stopwords]
 
     def search(self, text: str, filters: dict | None = None, limit: int = 10, offset: int = 0,
-               facets: bool = True, cache: bool = True) -> dict[str, Any]:
+               facets: bool = True, cache: bool = True, group: bool = False) -> dict[str, Any]:
         """Ranked, filtered, paginated hits with facet counts over all filtered matches.
 
-        Results are memoised per index (the index never changes, so a cached answer is exact);
-        callers get a fresh top-level dict and hit dicts, so mutating them does not corrupt it."""
-        key = (text, repr(sorted((filters or {}).items())), limit, offset, facets)
+        ``group``: indicators sharing one name (the same indicator curated under several project
+        types) become one hit listing its ``variants`` and the union of their ``project_types``;
+        ``total`` and paging then count names. Results are memoised per index (the index never
+        changes, so a cached answer is exact); callers get a fresh top-level dict and hit dicts."""
+        key = (text, repr(sorted((filters or {}).items())), limit, offset, facets, group)
         cache = cache and RESULT_CACHE > 0
         if cache:
             hit = self._results.get(key)
             if hit is not None:
                 return {**hit, "hits": [dict(h) for h in hit["hits"]]}
-        res = self._search(text, filters, limit, offset, facets)
+        res = self._search(text, filters, limit, offset, facets, group)
         if cache:
             if len(self._results) >= RESULT_CACHE:
                 try:  # FIFO eviction; another thread may be evicting at the same moment
@@ -700,31 +1100,70 @@ class SearchIndex:
             return {**res, "hits": [dict(h) for h in res["hits"]]}
         return res
 
-    def _search(self, text: str, filters: dict | None, limit: int, offset: int, facets: bool) -> dict[str, Any]:
+    def _rank(self, docs: np.ndarray, vals: np.ndarray, n: int | None) -> np.ndarray:
+        """Positions of the best ``n`` (all when None) by (score desc, shorter name, id); document
+        numbers follow id order, so the number breaks ties as the id did."""
+        if n is not None and len(docs) > 4 * n + 64:
+            thr = np.partition(vals, len(vals) - n)[len(vals) - n]
+            sel = np.flatnonzero(vals >= thr)  # ties at the threshold are all kept, then ordered
+        else:
+            sel = np.arange(len(docs))
+        order = sel[np.lexsort((docs[sel], self._name_len[docs[sel]], -vals[sel]))]
+        return order if n is None else order[:n]
+
+    def _search(self, text: str, filters: dict | None, limit: int, offset: int, facets: bool,
+                group: bool = False) -> dict[str, Any]:
         q = (text or "").strip()
         if not q:
             raise BadQuery("empty_query", "查询词不能为空：请输入指标名称、关键词、拼音或拼音首字母，如 学生满意度、xsmyd")
         if len(q) > MAX_QUERY:
             raise BadQuery("query_too_long", f"查询词过长（{len(q)} 字），请不超过 {MAX_QUERY} 字")
         filters = filters or {}
-        scores, it, reasons, spans = self.score(q)
-        if filters:
-            scores = {d: s for d, s in scores.items() if self._passes(self.docs[d], filters)}
+        docs, vals, it, reasons, spans = self._score(q)
+        if filters and len(docs):
+            m = self._passes(docs, filters)
+            docs, vals = docs[m], vals[m]
         # weak partial matches are dropped relative to the best hit the user can see
-        cut = max(0.12, 0.3 * max(scores.values(), default=0.0))
-        kept = [(s, d) for d, s in scores.items() if s >= cut]
-        total = len(kept)
-        top = heapq.nsmallest(offset + limit, kept, key=lambda t: (-t[0], len(self.docs[t[1]].name), self.docs[t[1]].id))
-        page = top[offset:offset + limit]
-        out: dict[str, Any] = {"total": total, "offset": offset, "limit": limit, "library_version": self.version,
-                               "query": it.to_dict(self),
-                               "hits": []}
+        cut = max(0.12, 0.3 * (float(vals.max()) if len(vals) else 0.0))
+        keep = vals >= cut
+        docs, vals = docs[keep], vals[keep]
+        out: dict[str, Any] = {"total": len(docs), "total_indicators": len(docs), "offset": offset, "limit": limit, "library_version": self.version,
+                               "query": it.to_dict(self), "hits": []}
         words = None if it.pinyin else sorted(set(self.segment(it.remaining) or self._words(it.remaining)),
                                               key=len, reverse=True)
-        out["hits"] = [self._hit(d, s, it, reasons.get(d, []), spans.get(d, []), words) for s, d in page]
+        if not group:
+            page = self._rank(docs, vals, offset + limit)[offset:offset + limit]
+            out["hits"] = [self._hit(int(docs[i]), float(vals[i]), it, reasons.get(int(docs[i]), []),
+                                     spans.get(int(docs[i]), []), words) for i in page]
+        else:
+            order = self._rank(docs, vals, None)
+            codes = self._arrays["name_code"][docs[order]]
+            _, first = np.unique(codes, return_index=True)
+            reps = np.sort(first)  # one representative per name, in rank order
+            out["total"] = len(reps)
+            hits = []
+            for r in reps[offset:offset + limit].tolist():
+                i = int(order[r])
+                d = int(docs[i])
+                h = self._hit(d, float(vals[i]), it, reasons.get(d, []), spans.get(d, []), words)
+                members = order[codes == codes[r]]
+                variants = [self._variant(int(docs[k]), float(vals[k])) for k in members.tolist()]
+                h["project_types"] = list(dict.fromkeys(p for v in variants for p in v["project_types"]))
+                h["variants"] = variants
+                h["variant_count"] = len(variants)
+                hits.append(h)
+            out["hits"] = hits
         if facets:
-            out["facets"] = self._facets(d for _, d in kept)
+            out["facets"] = self._facets(docs)
         return out
+
+    def _variant(self, d: int, score: float) -> dict[str, Any]:
+        """One indicator of a grouped hit: where it is used and its own value."""
+        doc = self.docs[d]
+        p = doc.props
+        return {"id": doc.id, "sector": doc.sector_name or "通用", "field": doc.field_name,
+                "project_types": list(doc.pt_names), "category": doc.category_name, "unit": p.get("unit"),
+                "typical_value": p.get("typical_value"), "score": round(score, 4)}
 
     # --- hits -------------------------------------------------------------------------------------
     def _hit(self, d: int, score: float, it: Interpretation, reasons: list[str],
@@ -808,19 +1247,34 @@ class SearchIndex:
                 out["name"].append(b)
         return out
 
-    def _facets(self, docs: Iterable[int]) -> dict[str, list[dict[str, Any]]]:
-        sec, cat, pt, kind, l1 = Counter(), Counter(), Counter(), Counter(), Counter()
-        for d in docs:
-            doc = self.docs[d]
-            sec[doc.sector_name or "通用"] += 1
-            cat[doc.category_name or "-"] += 1
-            l1[doc.level1_name or "-"] += 1
-            kind[doc.props.get("value_kind") or "-"] += 1
-            for n in doc.pt_names:
-                pt[n] += 1
+    def _facets(self, docs: np.ndarray) -> dict[str, list[dict[str, Any]]]:
+        """Counts over all kept matches: bincounts of the code columns (project types through
+        their CSR rows), so a 100,000-match query costs a few array passes."""
+        a = self._arrays
+        nv = len(self._vocab)
+        docs = np.asarray(docs, dtype=np.int64)
+
+        def by_code(col: str, none: str) -> Counter:
+            counts = np.bincount(a[col][docs] + 1, minlength=nv + 1)
+            c: Counter = Counter()
+            for k in np.flatnonzero(counts).tolist():
+                c[(self._vnames[k - 1] if k else None) or none] += int(counts[k])
+            return c
+        lo, hi = a["pt_ptr"][docs], a["pt_ptr"][docs + 1]
+        n = hi - lo
+        if int(n.sum()):
+            rows = np.repeat(lo - np.r_[0, np.cumsum(n)[:-1]], n) + np.arange(int(n.sum()))
+            ptc = np.bincount(a["pt_code"][rows], minlength=nv)
+        else:
+            ptc = np.zeros(nv, dtype=np.int64)
+        pt: Counter = Counter()
+        for k in np.flatnonzero(ptc).tolist():
+            pt[self._vnames[k] or self._vocab[k]["id"]] += int(ptc[k])
+        vk = np.bincount(a["vk"][docs] + 1, minlength=len(self.value_kinds) + 1)
+        kind: Counter = Counter({(self.value_kinds[k - 1] if k else "-"): int(vk[k]) for k in np.flatnonzero(vk).tolist()})
         top = lambda c: [{"value": k, "count": v} for k, v in sorted(c.items(), key=lambda t: (-t[1], t[0]))[:FACET_TOP]]  # noqa: E731
-        return {"sector": top(sec), "level1": top(l1), "category": top(cat), "project_type": top(pt),
-                "value_kind": top(kind)}
+        return {"sector": top(by_code("sec", "通用")), "level1": top(by_code("l1", "-")),
+                "category": top(by_code("cat", "-")), "project_type": top(pt), "value_kind": top(kind)}
 
 
 def _highlight(name: str, mask: list[bool]) -> str:
