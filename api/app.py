@@ -32,6 +32,11 @@ def create_app(store_url: str | None = None, seed: bool = True, store: GraphStor
         except StoreUnavailable as e:
             # serve anyway: requests answer 503 until the store is reachable again
             logger.warning("存储不可用，服务先以 503 应答：%s", e)
+        try:  # the budget-unit list (a replaceable reconstruction) on first start
+            from engine.units import ensure_units
+            ensure_units(s)
+        except StoreUnavailable as e:
+            logger.warning("存储不可用，预算单位名录稍后载入：%s", e)
         app.state.library = Library(s)
         search.warm(app)  # build the search index in the background; the first /search need not wait
         try:
@@ -49,6 +54,11 @@ def create_app(store_url: str | None = None, seed: bool = True, store: GraphStor
     app.include_router(library.router)
     app.include_router(targets.router)
     app.include_router(search.router)
+    from . import auth as auth_deps  # projects, accounts, audit: bearer tokens, WorkError → {code, message}
+    from .routes import admin, auth, projects, units
+    auth_deps.install(app)
+    for r in (auth.router, units.router, projects.router, admin.router):
+        app.include_router(r)
     app.include_router(web.router)  # the Chinese web interface at / (pages only; the API keeps its paths)
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
     return app

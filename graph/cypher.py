@@ -8,7 +8,7 @@ LABELS = ("Level1", "Category", "Sector", "Field", "ProjectType", "Indicator",
           # the performance loop (loop/records.py)
           "Appraisal", "SpendingPlan", "ProgressReport", "Warning", "Evaluation", "Proposal")
 EDGE_TYPES = ("PART_OF", "IN_CATEGORY", "IN_SECTOR", "IN_FIELD", "APPLIES_TO", "USES_INDICATOR",
-              "BELONGS_TO", "OWNS", "HAS_TABLE", "HAS_ROW", "USES", "ABOUT", "BY")
+              "BELONGS_TO", "OWNS", "HAS_TABLE", "HAS_ROW", "USES", "ABOUT", "BY", "OF_TYPE")
 
 SCHEMA = (
     "CREATE CONSTRAINT znode_id IF NOT EXISTS FOR (n:ZNode) REQUIRE n.id IS UNIQUE",
