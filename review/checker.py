@@ -87,6 +87,7 @@ def check_table(doc: dict[str, Any], library: Any | None = None) -> dict[str, An
         out_rows.append({"index": r.index, "name": r.name, "value": r.value, **d,
                          "category_predicted": r.predicted.name, "category_code": r.predicted.code,
                          "category_source": r.predicted.source,
+                         "category_confidence": r.predicted.confidence,
                          "category_filed": category_info()[r.filed][0] if r.filed else None})
     return {"score": score, "verdict": verdict, "reasons": reasons,
             "flags": [f.to_dict() for f in flags], "rows": out_rows}

@@ -307,6 +307,25 @@ def _rewrite_passes(rw: dict[str, Any], project: dict[str, Any], library: Any | 
     return not [f for f in res["flags"] if f["row"] == 0 and sev.get(f["code"]) in ("error", "warning")]
 
 
+def library_check(library: Any | None = None, severities: tuple[str, ...] = ("error",)) -> list[dict[str, Any]]:
+    """Every library indicator's typical value, written as a unit would write it under its own
+    二级 category, through the row rules: the checker and the library must agree (issue 11).
+    Returns the flags of the given severities, one entry per (indicator, code)."""
+    from .classify import category_info, index_for
+    from .rules import build_row, check_row
+    idx = index_for(library)
+    out = []
+    for r in idx.refs:
+        if not r.typical or r.typical == "-" or category_info()[r.category][1] is None:
+            continue
+        value = r.typical if r.value_kind == "定性" else r.value_text()
+        row = {"level2": category_info()[r.category][0], "name": r.name, "value": value}
+        for f in check_row(build_row(0, row, idx), idx, {}, r.sector, examples=False):
+            if f.severity in severities and f.code != "cost_amount_unknown":
+                out.append({"id": r.id, "name": r.name, "value": value, "code": f.code, "message": f.message})
+    return out
+
+
 def real_failures(result: dict[str, Any]) -> list[str]:
     """Acceptance lines of issue 11 not met on the real tables, in words."""
     th = real_config()["thresholds"]
@@ -368,6 +387,12 @@ def main(argv: list[str] | None = None) -> int:
         for m in res["mistakes"]:
             print("  " + m)
     bad = failures(res)
+    lib = library_check(library)
+    print(f"\n指标库典型值过审核规则：error {len(lib)} 条")
+    for e in lib[:20]:
+        print(f"  {e['id']} {e['name']} = {e['value']}：{e['code']}")
+    if lib:
+        bad.append(f"指标库典型值有 {len(lib)} 条 error")
     if real_tables_path().exists():
         real = evaluate_real(library)
         print_real(real, args.verbose)

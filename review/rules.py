@@ -197,7 +197,10 @@ def goal_with_number(n: str, pv: ParsedValue) -> bool:
     c = config()
     if n.endswith(tuple(c["state_name_suffixes"])):
         return True
-    return any(w in n for w in _compiled()["goal_words"])
+    if not any(w in n for w in _compiled()["goal_words"]):
+        return False
+    full = pv.unit == "%" and pv.number == c["goal_full_value"] and pv.upper is None
+    return full or bool(re.search(c["goal_clause_joiners"], n))
 
 
 def name_is_value(n: str) -> bool:

@@ -118,8 +118,10 @@ def normalise_unit(text: str | None) -> tuple[str | None, str | None, bool]:
     t = _unit_spelling(t)
     dims, _ = _units()
     u = _aliases().get(t.lower(), t)
-    if _per_base_re().fullmatch(u):
-        # 人/万车, 张/千人, 例/10万人: a count per base population is a rate, whatever units.tsv says
+    if _per_base_re().fullmatch(u) and not u.startswith(("元", "万元")) and \
+            dims.get(u.split("/", 1)[1], "count") == "count":
+        # 人/万车, 张/千人, 例/10万人: a count per base population is a rate, whatever units.tsv says;
+        # 元/千瓦 or 吨/千米 are not (the base is a unit, not a population)
         return u, "per_base", True
     if u in dims:
         return u, dims[u], True
@@ -130,6 +132,7 @@ def normalise_unit(text: str | None) -> tuple[str | None, str | None, bool]:
 
 def _unit_spelling(t: str) -> str:
     """元/人*月 → 元/人·月, 元/生/年 → 元/人/年: the ways units join and name the per-person base."""
+    t = re.sub(r"(?<=[\u4e00-\u9fa5])[*×・•](?=[\u4e00-\u9fa5])", "·", t)
     for a, b in lexicon()["unit_spelling"].items():
         t = t.replace(a, b)
     return t
@@ -145,7 +148,6 @@ def _norm(text: str) -> str:
             t = t.replace(a, b)
     t = _WS.sub("", t)
     if "/" in t or "*" in t or "×" in t:
-        t = re.sub(r"(?<=[\u4e00-\u9fa5])[*×・•](?=[\u4e00-\u9fa5])", "·", t)
         t = _unit_spelling(t)
     return t
 
@@ -523,7 +525,7 @@ def _parse_qualitative(t: str, raw: str) -> ParsedValue:
             break
     if std:
         return ParsedValue(raw, "standard", grade=grade, standard=std, comparator="定性")
-    if grade and len(t) <= len(grade) + 6 and not any(v in t for v in _vague_words() if v not in (grade,)):
+    if grade and len(t) <= len(grade) + 6 and not any(v in t for v in _vague_words() if v not in grade):
         return ParsedValue(raw, "grade", grade=grade, comparator="定性")
     if any(v in t for v in _vague_words()):
         return ParsedValue(raw, "vague", grade=grade)

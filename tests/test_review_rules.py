@@ -209,3 +209,94 @@ def test_rule_catalogue_documents_every_code_with_examples():
             assert "- 提示" in body and "- 不提示" in body, code
         else:
             assert "- 不通过" in body and "- 通过" in body, code
+
+
+# --- issue 11: families seen in real tables --------------------------------------------------------
+def _row_codes(row: dict, project: dict | None = None) -> set[str]:
+    res = run(extra=[{"level1": "", **row}], project=project)
+    return {f["code"] for f in res["flags"] if f["row"] == len(good_rows()) and f["severity"] != "info"}
+
+
+@pytest.mark.parametrize("row", [
+    {"level2": "数量指标", "name": "实施营造林总面积(亩)", "value": "80000"},
+    {"level2": "数量指标", "name": "★补助各类瓜果蔬菜种植面积", "value": "29.5亩"},
+    {"level2": "数量指标", "name": "★★★受益建档立卡贫困人口数≥**人", "value": ">=80"},
+    {"level2": "质量指标", "name": "种植作物成活率(≥**%)", "value": ">=85"},
+    {"level2": "质量指标", "name": "指标2:设备验收合格率", "value": "≥95%"},
+    {"level2": "数量指标", "name": "开展技术培训", "value": "6组"},
+    {"level2": "数量指标", "name": "情景教学或外训批次", "value": "6批次"},
+    {"level2": "数量指标", "name": "发表论文", "value": "≥2篇"},
+    {"level2": "数量指标", "name": "飞机增雨作业", "value": "≥30航时"},
+    {"level2": "数量指标", "name": "开展送戏下乡", "value": "≥70村"},
+    {"level2": "社会效益指标", "name": "道路交通事故万车死亡率", "value": "≤3人/万车"},
+    {"level2": "社会效益指标", "name": "每千名老年人拥有养老床位数", "value": "≥30张/千人"},
+    {"level2": "时效指标", "name": "项目实施时间", "value": "2020年1月--2020年11月"},
+    {"level2": "时效指标", "name": "项目实施期", "value": "2021年1-12月"},
+    {"level2": "质量指标", "name": "营养改善计划覆盖率", "value": "≧100", "unit": "%"},
+    {"level2": "社会效益指标", "name": "政策知晓率", "value": "═100", "unit": "%"},
+    {"level2": "质量指标", "name": "树木成活率", "value": "≥85"},
+    {"level2": "质量指标", "name": "委托业务报告合格率", "value": "≥100百分比"},
+    {"level2": "经济成本指标", "name": "义务教育小学生均公用经费", "value": "780元/生/年"},
+    {"level2": "经济成本指标", "name": "农村低保标准(≥**元/人·月)", "value": ">=530元/人*月"},
+    {"level2": "时效指标", "name": "财政补助资金到位时间", "value": "9月30日前"},
+    {"level2": "社会效益指标", "name": "改造路段通行速度提升", "value": "≥15%"},
+    {"level2": "质量指标", "name": "农村低保标准", "value": "≥530元/人·月"},
+], ids=lambda r: r["name"] + "=" + r["value"])
+def test_real_table_writing_that_is_fine_is_not_flagged(row):
+    assert _row_codes(row) == set()
+
+
+@pytest.mark.parametrize("row,code", [
+    ({"level2": "质量指标", "name": "教学条件改善、办学水平提高", "value": "=100%"}, "name_is_goal"),
+    ({"level2": "社会效益指标", "name": "教学质量提高、办学条件改善", "value": "=100%"}, "name_is_goal"),
+    ({"level2": "可持续影响指标", "name": "学生受益情况", "value": "=100%"}, "name_is_goal"),
+    ({"level2": "质量指标", "name": "麻风村休养员生活得到改善", "value": "100%"}, "name_is_goal"),
+    ({"level2": "时效指标", "name": "1年", "value": "1年"}, "name_is_goal"),
+    ({"level2": "时效指标", "name": "资金拨付到位情况", "value": "12月底前100%到位"}, "input_as_target"),
+    ({"level2": "时效指标", "name": "资金到位及时率", "value": "≧100", "unit": "%"}, "input_as_target"),
+    ({"level2": "经济成本指标", "name": "每年财政补助1000万元", "value": "1000万元"}, "input_as_target"),
+    ({"level2": "经济成本指标", "name": "培训费", "value": "320"}, "unit_missing"),
+    ({"level2": "数量指标", "name": "指标1:新建堤防、护岸长度", "value": "公里"}, "placeholder_value"),
+    ({"level2": "质量指标", "name": "指标1:工程验收合格率", "value": "≧ %"}, "placeholder_value"),
+    ({"level2": "服务对象满意度指标", "name": "学生满意度(≥**%)", "value": "≥50"}, "out_of_range"),
+], ids=lambda x: x["name"] if isinstance(x, dict) else x)
+def test_real_table_weaknesses_are_flagged(row, code):
+    assert code in _row_codes(row)
+
+
+def test_combined_level2_cell_is_not_a_filing():
+    from review.rules import filed_category
+    assert filed_category("社会、经济、生态效益 指标") is None
+    assert filed_category("成本指标") == "COST-ECO" and filed_category("数量值") == "OUT-QTY"
+    assert filed_category("服务对象满意度指标等") == "SAT-SVC"
+
+
+def test_category_is_predicted_from_value_and_unit_when_the_name_does_not_say():
+    rows = [{"level2": "", "name": "其中露天蔬菜", "value": "20亩"},
+            {"level2": "", "name": "生活垃圾运输车辆", "value": "283辆"},
+            {"level2": "", "name": "项目实施期", "value": "2021年1月-12月"},
+            {"level2": "", "name": "义务教育小学生均公用经费", "value": "780元/生/年"}]
+    res = run(rows=rows)
+    assert [r["category_code"] for r in res["rows"]] == ["OUT-QTY", "OUT-QTY", "OUT-TIME", "COST-ECO"]
+    assert all(0 < r["category_confidence"] <= 1 for r in res["rows"])
+
+
+def test_a_rewrite_keeps_the_category_and_says_where_it_came_from():
+    res = run(extra=[{"level1": "", "level2": "社会效益指标", "name": "企业竞争力", "value": "增强"}])
+    flag = next(f for f in res["flags"] if f["code"] == "vague_value")
+    rw = flag["rewrite"]
+    assert rw["category"] == "BEN-SOC" and rw["source"] in ("project_type", "sector", "general", "pattern")
+    if rw["source"] == "pattern":
+        assert "__" in rw["text"] and "写法模板" in flag["suggestion"]
+
+
+def test_a_cost_rewrite_never_exceeds_the_project_amount():
+    project = {"name": "麻风病防治", "sector": "卫生健康", "amount": 40_000}
+    res = run(extra=[{"level1": "", "level2": "经济成本指标", "name": "防治成本", "value": "合理"}], project=project)
+    flag = next(f for f in res["flags"] if f["code"] == "cost_not_money")
+    rw = flag["rewrite"]
+    assert rw["category"] == "COST-ECO"
+    if rw["value"]:
+        from review.values import parse_value
+        pv = parse_value(rw["value"])
+        assert pv.money_yuan is None or pv.money_yuan <= 40_000

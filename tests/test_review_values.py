@@ -132,3 +132,81 @@ def test_to_dict_is_json_ready():
     import json
     d = parse_value("2023.07-2024.01").to_dict()
     assert json.loads(json.dumps(d, ensure_ascii=False))["period"] == ["2023-07-01", "2024-01-31"]
+
+
+# --- issue 11: how real tables write values ------------------------------------------------------
+@pytest.mark.parametrize("text,period", [
+    ("2020年1月--2020年11月", ("2020-01-01", "2020-11-30")),
+    ("2020年1月——2020年11月", ("2020-01-01", "2020-11-30")),
+    ("2021年1-12月", ("2021-01-01", "2021-12-31")),
+    ("2020年1月1日至2020年12月31日", ("2020-01-01", "2020-12-31")),
+    ("2020.1-2020.11", ("2020-01-01", "2020-11-30")),
+    ("2020/01/01-2020/12/31", ("2020-01-01", "2020-12-31")),
+    ("2019年3月~2019年12月", ("2019-03-01", "2019-12-31")),
+    ("1-12月", ("--01-01", "--12-31")),
+])
+def test_date_ranges_in_every_spelling_are_periods_not_negative_numbers(text, period):
+    pv = parse_value(text)
+    assert pv.kind == "period" and pv.period == period and pv.number is None
+
+
+@pytest.mark.parametrize("text,unit,dim", [
+    ("6组", "组", "count"), ("3批次", "批次", "count"), ("10架次", "架次", "count"), ("5台次", "台次", "count"),
+    ("120航时", "航时", "duration"), ("≥1场", "场", "count"), ("≥2篇", "篇", "count"), ("4期", "期", "count"),
+    ("280人次", "人次", "count"), ("≥70村", "村", "count"),
+])
+def test_measure_words_are_units(text, unit, dim):
+    pv = parse_value(text)
+    assert (pv.kind, pv.unit, pv.dimension) == ("quantity", unit, dim) and not pv.extra
+
+
+@pytest.mark.parametrize("text,unit", [("≤3人/万车", "人/万车"), ("≥30张/千人", "张/千人"), ("≤2例/10万人以内", "例/10万人"),
+                                       ("≤8人/十万人", "人/十万人")])
+def test_per_base_units_are_rates_per_population(text, unit):
+    pv = parse_value(text)
+    assert pv.unit == unit and pv.dimension == "per_base"
+
+
+def test_money_per_unit_is_a_unit_cost_not_a_per_base_rate():
+    assert parse_value("≤3800元/千瓦").dimension == "unit_cost"
+    assert parse_value("5千克").unit == "千克" and parse_value("5千克").number == 5
+    assert parse_value("5万米").number == 50000
+
+
+@pytest.mark.parametrize("text,unit", [("780元/生/年", "元/人·年"), (">=530元/人*月", "元/人·月"), ("≤5300元/户", "元/户")])
+def test_unit_costs_as_units_write_them(text, unit):
+    pv = parse_value(text)
+    assert pv.unit == unit and pv.dimension == "unit_cost"
+
+
+@pytest.mark.parametrize("text,cmp", [("≧735", "≥"), ("═100", "="), ("≦5", "≤"), (">=85", "≥"), ("≥100百分比", "≥")])
+def test_comparator_spellings(text, cmp):
+    assert parse_value(text).comparator == cmp
+
+
+@pytest.mark.parametrize("text", ["≧ %", "公里", "万亩", "≥**人", "≤__万元", "%"])
+def test_values_with_only_a_comparator_or_unit_are_placeholders(text):
+    assert parse_value(text).kind == "placeholder"
+
+
+@pytest.mark.parametrize("name,clean,unit,marked", [
+    ("★补助各类瓜果蔬菜种植面积", "补助各类瓜果蔬菜种植面积", None, True),
+    ("★★★受益建档立卡贫困人口数≥**人", "受益建档立卡贫困人口数", "人", True),
+    ("种植作物成活率(≥**%)", "种植作物成活率", "%", True),
+    ("指标1:项目总成本(≤**万元)", "项目总成本", "万元", True),
+    ("★农村低保标准(≥**元/人·月)", "农村低保标准", "元/人·月", True),
+    ("实施营造林总面积(亩)", "实施营造林总面积", "亩", False),
+    ("黄金蜜(葡萄)种植数量", "黄金蜜(葡萄)种植数量", None, False),
+    ("建设项目个数(含续建)", "建设项目个数(含续建)", None, False),
+])
+def test_template_marks_and_units_are_taken_out_of_names(name, clean, unit, marked):
+    from review.values import clean_name
+    assert clean_name(name) == (clean, unit, marked)
+
+
+def test_unit_from_the_name_is_used_when_the_value_has_none():
+    pv = parse_value("80000", None, "亩")
+    assert (pv.unit, pv.dimension, pv.unit_source) == ("亩", "area", "name")
+    pv = parse_value("≤28.40/株", None, "元/株")
+    assert (pv.unit, pv.dimension, pv.extra) == ("元/株", "unit_cost", "")
+    assert parse_value("95%", None, "亩").unit == "%"    # the value's own unit wins
