@@ -59,6 +59,8 @@ def create_app(store_url: str | None = None, seed: bool = True, store: GraphStor
     auth_deps.install(app)
     for r in (auth.router, units.router, projects.router, admin.router):
         app.include_router(r)
+    from .routes import loop as loop_routes  # appraisal, monitoring, evaluation, proposals, yearly report
+    app.include_router(loop_routes.router)
     app.include_router(web.router)  # the Chinese web interface at / (pages only; the API keeps its paths)
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
     return app

@@ -444,3 +444,87 @@ def compute_warnings(store: GraphStore, year: int) -> list[dict[str, Any]]:
 def appraisals_summary(store: GraphStore, who: Principal, year: int) -> dict[str, Any]:
     require(who, "report.read")
     return {"year": year, **appraisal_summary(n.props for n in store.list(R.APPRAISAL, {"year": year}).items)}
+
+
+# --- report files and charts ----------------------------------------------------------------------
+def _unit_names(store: GraphStore) -> dict[str, str]:
+    return {n.props.get("code"): n.props.get("name") for n in store.iter_label("BudgetUnit")}
+
+
+def yearly_workbook(store: GraphStore, who: Principal, year: int) -> bytes:
+    """The yearly report as an .xlsx: 总览 and one sheet per part of the loop."""
+    from .report import workbook
+    require(who, "report.read")
+    d = year_data(store, year)
+    props = propose(_proposal_items(store, year))
+    rep = yearly(year, d["projects"], d["appraisals"], d["plans"], d["reports"], d["warnings"], d["evaluations"], props)
+    names = _unit_names(store)
+    projects = {p["id"]: p for p in d["projects"]}
+
+    def pname(pid: str) -> str:
+        return str(projects.get(pid, {}).get("name") or pid)
+    sheets = {
+        "事前评估": (["项目编号", "项目名称", "单位", "申请金额（元）", "核定金额（元）", "核减金额（元）", "核减率（%）",
+                  "综合得分", "评估结论", "核减理由"],
+                 [[a["project"], pname(a["project"]), names.get(a["unit"], a["unit"]), a["requested"], a["approved"],
+                   a["cut"], a["cut_rate_pct"], a["score"], a["conclusion"], "；".join(c["reason"] for c in a["cuts"])]
+                  for a in sorted(d["appraisals"], key=lambda a: a["project"])]),
+        "运行监控": (["项目编号", "项目名称", "单位", "报告日期", "预算（元）", "已支出（元）", "计划进度（%）",
+                  "实际进度（%）", "偏离（百分点）", "预警数"],
+                 [[r["project"], pname(r["project"]), names.get(r["unit"], r["unit"]), r["as_of"],
+                   r["execution"]["amount"], r["spent"], r["execution"]["planned_pct"], r["execution"]["actual_pct"],
+                   r["execution"]["deviation_pts"], len(r["warnings"])]
+                  for r in sorted(d["reports"], key=lambda r: (r["project"], r["as_of"]))]),
+        "预警": (["项目编号", "单位", "日期", "类型", "行", "数值", "阈值", "说明", "状态", "单位说明", "财政处理"],
+               [[w["project"], names.get(w["unit"], w["unit"]), w["as_of"], w["kind"], w["row"], w["measure"],
+                 w["threshold"], w["message"], w["status"], w.get("explanation") or "",
+                 "；".join(f"{a['name']}：{a['comment']}" for a in w.get("actions", []))]
+                for w in sorted(d["warnings"], key=lambda w: (w["project"], w["as_of"], w["kind"]))]),
+        "绩效评价": (["项目编号", "项目名称", "单位", "自评得分", "复核得分", "重点评价得分", "最终得分", "来源", "等级"],
+                 [[e["project"], pname(e["project"]), names.get(e["unit"], e["unit"]), e.get("self_total"),
+                   e.get("review_score"), e.get("key_score"), e.get("final_score"), e.get("final_source"), e.get("grade")]
+                  for e in sorted(d["evaluations"], key=lambda e: e["project"])]),
+        "预算建议": (["项目编号", "项目名称", "单位", "得分", "档次", "建议", "调整比例（%）", "本年预算（元）",
+                  "建议金额（元）", "调整后金额（元）", "最终金额（元）", "调整理由"],
+                 [[p["project_id"], p["name"], names.get(p["unit"], p["unit"]), p["score"], p["band"], p["rule"],
+                   p["rate_pct"], p["base_amount"], p["proposed_amount"], p["adjusted_amount"], p["final_amount"],
+                   p["adjust_reason"] or ""] for p in props["projects"]]),
+        "单位汇总": (["单位", "项目数", "本年预算（元）", "建议金额（元）", "最终金额（元）", "增减（元）"],
+                 [[names.get(u["unit"], u["unit"]), u["projects"], u["base_amount"], u["proposed_amount"],
+                   u["final_amount"], u["change"]] for u in props["units"]]),
+    }
+    return workbook(rep, sheets)
+
+
+def execution_chart(store: GraphStore, who: Principal, pid: str) -> tuple[dict[str, Any], str]:
+    """The execution curve of a project (planned vs actual) as data and as SVG."""
+    from .report import execution_svg
+    data = progress(store, who, pid)
+    if data["curve"] is None:
+        raise WorkError("not_found", "plan_not_found", f"项目 {pid} 尚未填报月度用款计划")
+    return data["curve"], execution_svg(data["curve"], f"{pid} 资金执行进度：计划与实际")
+
+
+def achievement_chart(store: GraphStore, who: Principal, pid: str, as_of: str) -> tuple[dict[str, Any], str]:
+    """Achievement per core target of one progress report, as data and as SVG."""
+    from .report import achievement_bars, bars_svg
+    require(who, "loop.read")
+    _project(store, who, pid, rows=False)
+    node = store.get(R.report_id(pid, as_of))
+    if node is None:
+        raise WorkError("not_found", "report_not_found", f"项目 {pid} 没有 {as_of} 的监控报告")
+    threshold = float(rules("thresholds")["target_shortfall"]["min_achievement_pct"])
+    data = achievement_bars(node.props["targets"], threshold)
+    svg = bars_svg([b["name"] or f"第{b['row']}行" for b in data["bars"]], [b["rate"] for b in data["bars"]],
+                   f"{pid} 核心指标完成率（{as_of}）", "%", threshold)
+    return data, svg
+
+
+def proposal_chart(store: GraphStore, who: Principal, year: int) -> tuple[dict[str, Any], str]:
+    """The proposed change per unit (largest cuts first), as data and as SVG."""
+    from .report import bars_svg, proposal_bars
+    out = proposals(store, who, year)
+    data = proposal_bars(out["units"], _unit_names(store))
+    svg = bars_svg([b["name"] or b["unit"] for b in data["bars"]], [b["change"] / 10_000 for b in data["bars"]],
+                   f"{year + 1} 年预算调整建议（按单位，万元）", "万元")
+    return data, svg
