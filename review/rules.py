@@ -564,6 +564,7 @@ def check_table(rows: list[RowContext], doc: dict[str, Any], idx: Index, sector:
         elif not sector_known:
             out.append(make_flag(None, "public_unknown"))
     out += _goal_checks(rows, goals, th)
+    out += budget_flags(rows, project)
     if rows and not any(r.parsed.is_quantitative for r in rows):
         out.append(make_flag(None, "all_qualitative",
                              example=example(None, idx, sector, text=text, kind="数量")))
@@ -572,6 +573,109 @@ def check_table(rows: list[RowContext], doc: dict[str, Any], idx: Index, sector:
     if not sector_known:
         out.append(make_flag(None, "sector_unknown", sector=project.get("sector") or "未填写"))
     return out
+
+
+# --- budget: quantity × unit cost and the cost rows against the project amount -------------------
+def _is_cost_row(r: RowContext) -> bool:
+    return (r.predicted.confident and r.predicted.code == "COST-ECO") or r.filed == "COST-ECO"
+
+
+def _upper(pv: ParsedValue) -> float | None:
+    return pv.upper if pv.upper is not None else pv.number
+
+
+def _unit_cost_yuan(pv: ParsedValue) -> tuple[float, str, float] | None:
+    """(元 per one base unit, the base unit, how many bases a year holds) of a unit cost value:
+    780 元/人·年 → (780, 人, 1); 530 元/人·月 → (530, 人, 12); 20 万元/个 → (200000, 个, 1)."""
+    b = config()["budget"]
+    n = _upper(pv)
+    if pv.dimension != "unit_cost" or n is None or not pv.unit or "/" not in pv.unit:
+        return None
+    money, _, base = pv.unit.partition("/")
+    scale = lexicon_money().get(money)
+    if scale is None:
+        return None
+    base, _, per = base.partition("·")
+    per = per or base.partition("/")[2]
+    base = base.partition("/")[0]
+    times = b["per_period"].get(per, None) if per else 1
+    if times is None:
+        return None          # 元/人·天: the number of days is not in the table, nothing to check
+    return n * scale, base, float(times)
+
+
+def lexicon_money() -> dict[str, float]:
+    from .values import lexicon as value_lexicon
+    return {k: float(v) for k, v in value_lexicon()["money_base"].items()}
+
+
+def _quantity_in(pv: ParsedValue, base: str) -> float | None:
+    """The quantity of a row in ``base`` units (1.2 万人 in 人 is 12000), or None."""
+    n = _upper(pv)
+    if pv.kind not in ("quantity", "range") or n is None or not pv.unit or pv.dimension in ("unit_cost", "money", "rate"):
+        return None
+    if pv.unit == base:
+        return n
+    scaled = config()["budget"]["unit_scale"].get(pv.unit)
+    if scaled and scaled[0] == base:
+        return n * float(scaled[1])
+    return None
+
+
+def budget_flags(rows: list[RowContext], project: dict[str, Any]) -> list[Flag]:
+    """Flag a table whose quantity × unit cost, or whose cost rows together, exceed the project
+    amount by more than the tolerance (rules.yaml ``budget``). Nothing is guessed: without an
+    amount, or when no quantity row is in the unit cost's base unit, there is nothing to compare."""
+    amount = project.get("amount")
+    if amount in (None, "", 0):
+        return []
+    amount = float(amount)
+    b = config()["budget"]
+    limit = amount * (1 + b["tolerance"])
+    out: list[Flag] = []
+    tol = f"{b['tolerance'] * 100:g}%"
+    counted = [r for r in rows if not any(f.code in ("input_as_target", "name_is_goal") for f in r.flags)]
+    generic = set(b["generic_bigrams"])
+    for r in counted:
+        if not _is_cost_row(r) or re.search(b["not_unit_cost_pattern"], _norm(r.name)):
+            continue
+        uc = _unit_cost_yuan(r.parsed)
+        if uc is None:
+            continue
+        yuan, base, times = uc
+        best: tuple[float, float, RowContext] | None = None
+        for q in counted:
+            if q is r or _is_cost_row(q):
+                continue
+            qty = _quantity_in(q.parsed, base)
+            if qty is None:
+                continue
+            share = len((_bigrams(q.name) & _bigrams(r.name)) - generic)
+            if share == 0:
+                continue       # 就业人数 × 岗位补贴标准: a quantity of something else
+            key = (share, -qty)
+            if best is None or key > (best[0], -best[1]):
+                best = (share, qty, q)
+        if best is None:
+            continue
+        _, qty, q = best
+        product = qty * yuan * times
+        if product > limit:
+            why = (f"「{q.name}」{_fmt(qty)}{base} × 「{r.name}」{r.parsed.raw.strip()}"
+                   + (f" × {times:g}（按一年计）" if times != 1 else "") + f" = {_fmt(product)} 元")
+            out.append(make_flag(None, "budget_exceeded", why=why, amount=_fmt(amount), tolerance=tol))
+    money_rows = [r for r in counted if _is_cost_row(r) and r.parsed.dimension == "money"
+                  and r.parsed.money_yuan is not None]
+    if len(money_rows) >= 2 and not any(re.search(b["total_name_pattern"], _norm(r.name)) for r in money_rows):
+        total = sum(r.parsed.money_yuan for r in money_rows)
+        if total > limit:
+            why = f"成本指标 {len(money_rows)} 行合计 {_fmt(total)} 元"
+            out.append(make_flag(None, "budget_exceeded", why=why, amount=_fmt(amount), tolerance=tol))
+    return out
+
+
+def _fmt(x: float) -> str:
+    return f"{x:,.0f}" if x >= 100 else f"{x:g}"
 
 
 def _goal_vague(goal: str) -> str | None:

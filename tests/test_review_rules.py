@@ -300,3 +300,47 @@ def test_a_cost_rewrite_never_exceeds_the_project_amount():
         from review.values import parse_value
         pv = parse_value(rw["value"])
         assert pv.money_yuan is None or pv.money_yuan <= 40_000
+
+
+# --- budget: quantity × unit cost and cost rows against the amount ----------------------------------
+TRAINING = [{"level2": "数量指标", "name": "培训农牧民人数", "value": "≥5000人"},
+            {"level2": "经济成本指标", "name": "人均培训成本", "value": "≤2500元/人"}]
+
+
+def _budget(rows, amount):
+    res = check_table({"project": {"name": "农牧民技能培训", "sector": "社会保障和就业", "amount": amount},
+                       "goals": {"annual": "培训农牧民5000人"}, "rows": rows})
+    return [f for f in res["flags"] if f["code"] == "budget_exceeded"]
+
+
+def test_quantity_times_unit_cost_over_the_amount_is_flagged():
+    flags = _budget(TRAINING, 1_000_000)          # 5000 × 2500 = 1,250万 at 100万
+    assert len(flags) == 1 and flags[0]["row"] is None and flags[0]["severity"] == "error"
+    assert "12,500,000" in flags[0]["message"] and "容差" in flags[0]["message"]
+    assert _budget(TRAINING, 80_000_000) == []    # fits at 8000万
+    assert _budget(TRAINING, 12_000_000) == []    # 4% over: within the 10% tolerance
+    assert _budget(TRAINING, None) == []          # no amount, nothing guessed
+
+
+def test_monthly_unit_cost_is_counted_over_a_year_and_said_so():
+    rows = [{"level2": "数量指标", "name": "公益性岗位补贴人数", "value": "100人"},
+            {"level2": "经济成本指标", "name": "公益性岗位补贴标准", "value": "1800", "unit": "元/人·月"}]
+    flags = _budget(rows, 1_000_000)              # 100 × 1800 × 12 = 216万
+    assert flags and "按一年计" in flags[0]["message"]
+
+
+def test_unit_cost_is_matched_only_with_a_quantity_of_the_same_thing():
+    rows = [{"level2": "数量指标", "name": "零就业家庭就业人数", "value": "150人"},
+            {"level2": "经济成本指标", "name": "公益性岗位补贴标准", "value": "1800", "unit": "元/人·月"}]
+    assert _budget(rows, 900_000) == []
+    rows = [{"level2": "数量指标", "name": "农村低保对象人数", "value": "7800人"},
+            {"level2": "经济成本指标", "name": "农村低保标准", "value": "5400", "unit": "元/人·年"}]
+    assert _budget(rows, 38_000_000) == []        # a guarantee line is paid as a top-up, not per head
+
+
+def test_cost_rows_together_over_the_amount_are_flagged_unless_one_is_the_total():
+    rows = [{"level2": "经济成本指标", "name": "设备购置费", "value": "80万元"},
+            {"level2": "经济成本指标", "name": "培训费", "value": "50万元"}]
+    assert len(_budget(rows, 1_000_000)) == 1
+    rows.append({"level2": "经济成本指标", "name": "项目总成本", "value": "≤100万元"})
+    assert _budget(rows, 1_000_000) == []
