@@ -182,10 +182,9 @@ def _appraisals(y: Year, rng: random.Random, cut_total: int) -> None:
     cuts = split_total(cut_total, [p["amount"] * rng.uniform(0.3, 1.7) for p in projects])
     for p, cut in zip(projects, cuts):
         requested = p["amount"]
-        qty = max(1, requested // 1200 // 1000)
-        unit_cost = rng.choice([1100, 1200, 1350, 1500])
-        items = [{"name": "校舍维修改造（平方米）", "standard": "STD-SCHOOL-REPAIR", "quantity": qty * 1000 // 2,
-                  "unit_cost": unit_cost},
+        unit_cost = rng.choice([1100, 1200, 1350, 1500])     # above 1200 breaks the spending standard
+        items = [{"name": "校舍维修改造（平方米）", "standard": "STD-SCHOOL-REPAIR",
+                  "quantity": max(1, (requested - 100000) // unit_cost), "unit_cost": unit_cost},
                  {"name": "第三方绩效评价", "standard": "STD-EVAL", "quantity": 1, "unit_cost": 100000}]
         first = cut // 2
         cut_list = [{"amount": first, "reason": "单价超过支出标准的部分按标准核减"},

@@ -206,15 +206,21 @@ def list_warnings(store: GraphStore, who: Principal, year: int | None = None, un
     if unit is not None:
         props["unit"] = unit
     items = [R.public(n) for n in store.list(R.WARNING, props).items]
+    names = _unit_names(store)
+    page = items[offset:offset + limit]
+    projects = store.get_many({w["project"] for w in page})
+    for w in page:
+        w["unit_name"] = names.get(w["unit"])
+        w["project_name"] = projects[w["project"]].props.get("name") if w["project"] in projects else None
     by_unit: dict[str, dict[str, Any]] = {}
     for w in items:
-        u = by_unit.setdefault(w["unit"], {"unit": w["unit"], "warnings": 0, "open": 0, "projects": set()})
+        u = by_unit.setdefault(w["unit"], {"unit": w["unit"], "unit_name": names.get(w["unit"]), "warnings": 0,
+                                           "open": 0, "projects": set()})
         u["warnings"] += 1
         u["open"] += w["status"] == "open"
         u["projects"].add(w["project"])
     summary = [{**u, "projects": len(u["projects"])} for u in sorted(by_unit.values(), key=lambda u: str(u["unit"]))]
-    return {"total": len(items), "offset": offset, "limit": limit, "items": items[offset:offset + limit],
-            "by_unit": summary}
+    return {"total": len(items), "offset": offset, "limit": limit, "items": page, "by_unit": summary}
 
 
 def _update_warning(store: GraphStore, who: Principal, wid: str, action: str,
