@@ -149,6 +149,9 @@ def _norm(text: str) -> str:
     t = _WS.sub("", t)
     if "/" in t or "*" in t or "×" in t:
         t = _unit_spelling(t)
+    if "余" in t or "多" in t:
+        # "500余人", "10多次": more than the number
+        t = re.sub(r"(?<![≥≤<>=\d.])(\d+(?:\.\d+)?[万千]?)(?:余|多)(?=[\u4e00-\u9fa5])", r"≥\1", t)
     return t
 
 
@@ -212,7 +215,7 @@ def _quantity_re() -> re.Pattern[str]:
         rest = sorted({s[1:] for s in spellings if len(s) > 1 and s[0] == ch}, key=len, reverse=True)
         mags.append(ch + (f"(?!{'|'.join(re.escape(u) for u in rest)})" if rest else ""))
     num = rf"(?:-?\d+(?:\.\d+)?(?:{'|'.join(mags)})?|[{chars}]+)"
-    unit = "|".join([lx["per_base_unit_regex"]] + [re.escape(s) for s in spellings])
+    unit = "|".join([lx["per_base_unit_regex"], lx["unit_cost_regex"]] + [re.escape(s) for s in spellings])
     seps = "|".join(re.escape(s) for s in lx["range_separators"])
     pat = (rf"(?P<cmp>{'|'.join(re.escape(c) for c in cmp_pre)})?"
            rf"(?P<n1>{num})(?P<u1>{unit})?"
@@ -282,7 +285,7 @@ def _parse_span(t: str, raw: str) -> ParsedValue | None:
     """Periods in every common spelling: 2020年1月--2020年11月, 2021年1-12月, 2020.1-2020.11,
     2020年1月1日至2020年12月31日, 1-12月. A date range is never read as a negative number."""
     t = _DASHES.sub("-", t)
-    parts = _SPLIT.split(t)
+    parts = re.split(r"至|到", t) if ("至" in t or "到" in t) else t.split("-")
     if len(parts) != 2 or not parts[0] or not parts[1]:
         return None
     a, b = parts
@@ -310,9 +313,33 @@ def _parse_span(t: str, raw: str) -> ParsedValue | None:
     return ParsedValue(raw, "period", period=(start, end), dimension="date", comparator="区间")
 
 
+@lru_cache(maxsize=1)
+def _date_words() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    lx = lexicon()
+    lead = "|".join(sorted(lx["date_lead_words"], key=len, reverse=True))
+    trail = "|".join(sorted(lx["date_trailing_words"], key=len, reverse=True))
+    return re.compile(rf"^(?:{lead})"), re.compile(rf"(?:{trail})$")
+
+
 def _parse_date(t: str) -> ParsedValue | None:
     if not _DATE_HINT.search(t) and t not in _relative_map():
         return None   # "≥95%", "10辆": no date words at all
+    lead, trail = _date_words()
+    core = trail.sub("", lead.sub("", t))
+    if core != t and core and (re.search(r"\d", core) or core in _relative_map() or core.removesuffix("前") in _relative_map()):
+        # "在2023年12月31日前完成", "截至2023年12月31日", "2023年6月底前全部完成": the date is the target
+        pv = _parse_date(core)
+        if pv is not None and pv.kind == "date":
+            pv.raw = t
+            if pv.comparator == "=":
+                pv.comparator = "≤"
+            return pv
+    m = re.fullmatch(r"(\d{4})[./](\d{1,2})", t)
+    if m and 1900 <= int(m[1]) <= 2100 and 1 <= int(m[2]) <= 12:
+        return ParsedValue(t, "date", comparator="≤", date=_date(m[1], int(m[2]), _LAST_DAY[int(m[2])]), dimension="date")
+    m = re.fullmatch(r"(?:当年|本年|年内|今年)(\d{1,2})月(底|末)?(前)?", t)
+    if m and 1 <= int(m[1]) <= 12:
+        return ParsedValue(t, "date", comparator="≤", date=_date(None, int(m[1]), _LAST_DAY[int(m[1])]), dimension="date")
     before = _before()
     raw = t
     span = _parse_span(t, raw)

@@ -210,3 +210,21 @@ def test_unit_from_the_name_is_used_when_the_value_has_none():
     pv = parse_value("≤28.40/株", None, "元/株")
     assert (pv.unit, pv.dimension, pv.extra) == ("元/株", "unit_cost", "")
     assert parse_value("95%", None, "亩").unit == "%"    # the value's own unit wins
+
+
+@pytest.mark.parametrize("text,date", [
+    ("2023.12", "2023-12-31"), ("2023/12", "2023-12-31"), ("当年12月底", "--12-31"),
+    ("2023年6月底前完成", "2023-06-30"), ("在2023年12月31日前完成", "2023-12-31"),
+    ("2023年12月31日前全部完成", "2023-12-31"), ("截至2023年12月31日", "2023-12-31"), ("年底前完成", "--12-31"),
+])
+def test_deadlines_with_the_action_written_around_them(text, date):
+    pv = parse_value(text)
+    assert pv.kind == "date" and pv.date == date
+
+
+@pytest.mark.parametrize("text,cmp,number,unit", [("500余人", "≥", 500, "人"), ("10多次", "≥", 10, "次"),
+                                                   ("2万元/人", "=", 2, "万元/人"), ("1.5元/千克·次", "=", 1.5, "元/千克·次"),
+                                                   ("≤600元/平方米以内", "≤", 600, "元/平方米")])
+def test_more_than_and_unit_costs_of_any_base(text, cmp, number, unit):
+    pv = parse_value(text)
+    assert (pv.comparator, pv.number, pv.unit) == (cmp, number, unit)
