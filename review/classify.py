@@ -107,6 +107,7 @@ def lexicon() -> dict[str, Any]:
             "by_value": raw["by_value"],
             "confidence": raw["confidence"],
             "unit_prior": raw["unit_prior"],
+            "count_over_quality": raw["count_over_quality"],
             "suffix_stats": raw["suffix_stats"],
             "topic_stop": sorted(raw.get("topic_stopwords", []), key=len, reverse=True)}
 
@@ -279,6 +280,9 @@ def predict(name: str, idx: Index, pv: Any = None) -> Prediction:
     lx = lexicon()
     for rx, code in lx["strong"]:
         if rx.search(n):
+            co = lx["count_over_quality"]
+            if pv is not None and pv.dimension == "count" and code in co["categories"] and re.search(co["name_suffix"], n):
+                return _pred("OUT-QTY", "value")
             return _pred(code, "lexicon")
     code = _by_value(n, pv)
     if code:

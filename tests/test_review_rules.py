@@ -230,6 +230,8 @@ def _row_codes(row: dict, project: dict | None = None) -> set[str]:
     {"level2": "数量指标", "name": "开展送戏下乡", "value": "≥70村"},
     {"level2": "社会效益指标", "name": "道路交通事故万车死亡率", "value": "≤3人/万车"},
     {"level2": "社会效益指标", "name": "每千名老年人拥有养老床位数", "value": "≥30张/千人"},
+    {"level2": "社会效益指标", "name": "孕产妇死亡率", "value": "≤10/10万"},
+    {"level2": "数量指标", "name": "药品抽检批次", "value": "≥120批次"},
     {"level2": "时效指标", "name": "项目实施时间", "value": "2020年1月--2020年11月"},
     {"level2": "时效指标", "name": "项目实施期", "value": "2021年1-12月"},
     {"level2": "质量指标", "name": "营养改善计划覆盖率", "value": "≧100", "unit": "%"},
@@ -275,9 +277,13 @@ def test_category_is_predicted_from_value_and_unit_when_the_name_does_not_say():
     rows = [{"level2": "", "name": "其中露天蔬菜", "value": "20亩"},
             {"level2": "", "name": "生活垃圾运输车辆", "value": "283辆"},
             {"level2": "", "name": "项目实施期", "value": "2021年1月-12月"},
-            {"level2": "", "name": "义务教育小学生均公用经费", "value": "780元/生/年"}]
+            {"level2": "", "name": "义务教育小学生均公用经费", "value": "780元/生/年"},
+            {"level2": "", "name": "消防水炮射程", "value": "≥80M"},
+            {"level2": "", "name": "药品抽检批次", "value": "≥120批次"},
+            {"level2": "", "name": "实施营造林总面积(亩)", "value": "80000"}]
     res = run(rows=rows)
-    assert [r["category_code"] for r in res["rows"]] == ["OUT-QTY", "OUT-QTY", "OUT-TIME", "COST-ECO"]
+    assert [r["category_code"] for r in res["rows"]] == ["OUT-QTY", "OUT-QTY", "OUT-TIME", "COST-ECO", "OUT-QUA",
+                                                          "OUT-QTY", "OUT-QTY"]
     assert all(0 < r["category_confidence"] <= 1 for r in res["rows"])
 
 

@@ -228,3 +228,13 @@ def test_deadlines_with_the_action_written_around_them(text, date):
 def test_more_than_and_unit_costs_of_any_base(text, cmp, number, unit):
     pv = parse_value(text)
     assert (pv.comparator, pv.number, pv.unit) == (cmp, number, unit)
+
+
+@pytest.mark.parametrize("text,unit", [("≤10/10万", "/10万"), ("≤200/100000", "/100000"), ("≤0.5次/百万公里", "次/百万公里")])
+def test_rates_per_population_written_without_a_numerator_unit(text, unit):
+    pv = parse_value(text)
+    assert (pv.unit, pv.dimension) == (unit, "per_base")
+
+
+def test_a_plain_fraction_is_not_a_per_base_rate():
+    assert parse_value("1/3").dimension is None
