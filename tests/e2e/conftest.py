@@ -121,6 +121,8 @@ def new_page(browser, base_url: str, width: int = 1280, height: int = 900, **kw)
     guard = Guard(base_url)
     ctx.route("**/*", guard)
     page = ctx.new_page()
+    # a script error fails the test too (reported with the outside requests)
+    page.on("pageerror", lambda e: guard.outside.append(f"脚本错误：{e}"))
     page.set_default_timeout(15_000)
     return page, guard
 
@@ -139,3 +141,51 @@ def shot(page, name: str, full_page: bool = True) -> Path:
     path = ARTEFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page)
     return path
+
+
+PASSWORD = "e2e-password-1"
+#: the accounts the flows use: a budget unit (市教育局, 106), a reviewer and a maintainer
+ACCOUNTS = {"edu": ("unit", "106"), "rev": ("reviewer", None), "mnt": ("maintainer", None)}
+
+
+@pytest.fixture(scope="session")
+def accounts(base_url: str, live_db: str) -> dict[str, str]:
+    """The first admin is created on the store as the CLI does; the admin then creates the other
+    accounts over HTTP, as a bureau would. Returns username → password."""
+    import json
+
+    from engine.accounts import add_user
+    from graph import open_store
+    with open_store(live_db) as store:
+        add_user(store, "admin", PASSWORD, "admin", None, "e2e")
+
+    def post(path: str, body: dict, token: str | None = None) -> dict:
+        req = urllib.request.Request(base_url + path, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json",
+                                              **({"Authorization": f"Bearer {token}"} if token else {})})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return json.loads(r.read())
+
+    token = post("/auth/token", {"username": "admin", "password": PASSWORD})["access_token"]
+    for name, (role, unit) in ACCOUNTS.items():
+        post("/admin/users", {"username": name, "password": PASSWORD, "role": role, "unit": unit}, token)
+    return {name: PASSWORD for name in [*ACCOUNTS, "admin"]}
+
+
+def login(page, username: str, password: str = PASSWORD) -> None:
+    """Log in through the login page, as a person would."""
+    page.goto("/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    with page.expect_navigation():
+        page.get_by_role("button", name="登录").click()
+    page.wait_for_load_state("load")
+
+
+def tab_to(page, selector: str, limit: int = 80) -> None:
+    """Press Tab until the focused element matches ``selector`` (keyboard-only navigation)."""
+    for _ in range(limit):
+        if page.evaluate("s => document.activeElement && document.activeElement.matches(s)", selector):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"Tab 键 {limit} 次仍未到达 {selector}")

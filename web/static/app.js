@@ -7,10 +7,12 @@
   const $ = (sel, root) => (root || document).querySelector(sel);
   const $$ = (sel, root) => Array.from((root || document).querySelectorAll(sel));
 
-  /* ---------- small DOM builder: h("tag.class", {attrs}, children...) ---------- */
+  /* ---------- small DOM builder: h("tag#id.class", {attrs}, children...) ---------- */
   function h(spec, attrs, ...kids) {
-    const [tag, ...classes] = spec.split(".");
+    const [head, ...classes] = spec.split(".");
+    const [tag, id] = head.split("#");
     const el = document.createElement(tag || "div");
+    if (id) el.id = id;
     if (classes.length) el.className = classes.join(" ");
     for (const [k, v] of Object.entries(attrs || {})) {
       if (v === null || v === undefined || v === false) continue;
@@ -44,6 +46,8 @@
     el.textContent = msg;
     el.className = "flash" + (bad ? " bad" : "");
     el.hidden = !msg;
+    clearTimeout(flash.timer);
+    if (msg && !bad) flash.timer = setTimeout(() => { el.hidden = true; }, 5000);
   }
 
   /* ---------- the API client: JSON in, JSON out, Chinese messages on failure ---------- */
@@ -607,7 +611,7 @@
           h("td", { text: String(i + 1) }), h("td", { text: row.level1 }), h("td", { text: row.level2 }), h("td", { text: row.name }),
           h("td", { text: row.value + (row.unit && !String(row.value).endsWith(row.unit) ? " " + row.unit : "") }),
           h("td", {}, ...flagsOf(i).map(f => h("div.flag." + f.severity, { text: (f.severity === "error" ? "✖ " : "⚠ ") + f.message + (f.suggestion ? " 建议：" + f.suggestion : "") }))),
-          h("td.no-print", {}, h("textarea.row-comment", { rows: 1, maxlength: 500, "aria-label": "第 " + (i + 1) + " 行审核意见", "data-row": String(i), disabled: !canDecide }))));
+          h("td", { class: "no-print" }, ...(t.row_comments || []).filter(c => c.row === i).map(c => h("div.comment", { text: "已退回意见：" + c.comment })), h("textarea.row-comment", { rows: 1, maxlength: 500, "aria-label": "第 " + (i + 1) + " 行审核意见", "data-row": String(i), disabled: !canDecide }))));
         const tableFlags = (r.flags || []).filter(f => f.row === null || f.row === undefined);
         const comment = h("textarea#review-comment", { rows: 2, maxlength: 2000, disabled: !canDecide });
         const msg = h("div#decide-status", { "aria-live": "polite" });
@@ -644,7 +648,7 @@
             t.goals ? h("dl.facts", {}, h("dt", { text: "实施期目标" }), h("dd", { text: t.goals.period || "（未填）" }), h("dt", { text: "年度目标" }), h("dd", { text: t.goals.annual || "（未填）" })) : null,
             ...tableFlags.map(f => h("div.flag." + f.severity, { text: (f.severity === "error" ? "✖ " : "⚠ ") + f.message + (f.suggestion ? " 建议：" + f.suggestion : "") })),
             t.return_comment ? h("p.comment", { text: "上次退回意见：" + t.return_comment }) : null),
-          h("div.scroll", {}, h("table.grid#review-table", {},
+          h("div.scroll", {}, h("table#review-table.grid", {},
             h("thead", {}, h("tr", {}, ...["#", "一级", "二级", "三级指标", "指标值", "自动审核", "意见"].map((x, k) => h("th", { text: x, class: k === 6 ? "no-print" : null })))),
             h("tbody", {}, ...rows))),
           h("div.panel.no-print", {},
@@ -709,7 +713,7 @@
         const rep = await api("/library/loads?dry_run=" + dry, { method: "POST", body: fd });
         out.replaceChildren(report(rep));
         if (dry && !(rep.errors || []).length) {
-          out.append(h("div.toolbar", {}, h("button.ok#confirm-load", { type: "button", text: "确认加载", onclick() { send(file, false); } }),
+          out.append(h("div.toolbar", {}, h("button#confirm-load.ok", { type: "button", text: "确认加载", onclick() { send(file, false); } }),
             h("span.muted", { text: "校验通过，确认后写入指标库" })));
           $("#confirm-load").focus();
         } else if (!dry) {
