@@ -232,3 +232,85 @@ def test_concurrent_readers_during_rebuild(mini_store) -> None:
         t.join()
     assert not errors
     assert svc.search("奶酪品鉴会")["total"] >= 1
+
+
+# --- compact index: segmentation without jieba, the .npy cache, grouping ------------------------
+
+def test_segmenter_matches_jieba_on_the_same_dictionary() -> None:
+    """Queries segment with the index's stored (hashed) dictionary exactly as jieba does with the
+    same words, without loading jieba's dictionary at query time."""
+    import jieba
+
+    from search.text import HashTable, Segmenter, library_dictionary
+    words = ["培训人次", "危房改造", "学生满意度", "校舍维修改造", "农牧民技能培训和转移就业"]
+    freq, total = library_dictionary(words)
+    tk = jieba.Tokenizer()
+    tk.initialize()
+    for w in sorted(words):
+        tk.add_word(w, freq=max(1000, 50 * len(w)))
+    assert tk.total == total
+    hashed = Segmenter(HashTable.build(freq), total)
+    for t in ["农牧民培训人次", "危房改造户数", "看病满意不满意", "校舍维修改造 验收合格率", "abc 5G基站 3.5%以上",
+              "蒸蒸日上的鬼鬼祟祟", "（一）、群众满意率"]:
+        assert hashed.cut_for_search(t) == tk.lcut_for_search(t), t
+
+
+def test_cache_is_npy_files_mapped_read_only_and_old_versions_are_pruned(mini_store, tmp_path, monkeypatch) -> None:
+    """The on-disk index is .npy arrays + a JSON manifest (no pickle), opened memory-mapped; a
+    store keeps its current cache folder and the previous one."""
+    import numpy as np
+
+    from search import engine
+    tmp_path = tmp_path / "cache"
+    tmp_path.mkdir()
+    monkeypatch.setenv("ZHIBIAO_SEARCH_CACHE_DIR", str(tmp_path))
+    (tmp_path / "search-0123.pkl").write_bytes(b"old pickle cache")
+    engine._MEMO.clear()
+    first = engine.build_index(mini_store)
+    [folder] = [p for p in tmp_path.iterdir() if p.name.startswith("search-")]
+    assert {p.suffix for p in folder.iterdir()} == {".npy", ".json"}
+    engine._MEMO.clear()
+    again = engine.build_index(mini_store)  # from disk this time
+    assert again is not first and isinstance(again._arrays["post_doc"], np.memmap)
+    assert again.search("满意度")["hits"] == first.search("满意度")["hits"]
+    for n in range(3):  # three more loads: only the newest two folders remain
+        other = open_store(mini_store.url)
+        try:
+            node = _extra_indicator(other)
+            node = Node(f"{node.id}-{n}", node.label, dict(node.props, name=f"奶酪品鉴会{n}号场次"), node.edges)
+            other.apply(ChangeSet([node]), LoadRecord("test", str(n) * 64, "json", {"created": 1}))
+        finally:
+            other.close()
+        engine.build_index(mini_store)
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert len(left) == 2 and not any(p.endswith(".pkl") for p in left)
+    engine._MEMO.clear()
+
+
+def test_damaged_cache_is_rebuilt_not_trusted(mini_store, tmp_path, monkeypatch) -> None:
+    from search import engine
+    monkeypatch.setenv("ZHIBIAO_SEARCH_CACHE_DIR", str(tmp_path / "cache"))
+    engine._MEMO.clear()
+    engine.build_index(mini_store)
+    [folder] = list((tmp_path / "cache").iterdir())
+    (folder / "post_doc.npy").write_bytes(b"\x93NUMPY garbage")
+    engine._MEMO.clear()
+    idx = engine.build_index(mini_store)
+    assert idx.search("满意度")["total"] > 0
+    engine._MEMO.clear()
+
+
+def test_identical_names_are_one_hit_with_their_project_types(svc: SearchService) -> None:
+    grouped = svc.search("按期完工率", limit=20)
+    flat = svc.search("按期完工率", limit=20, group=False)
+    names = [h["name"] for h in grouped["hits"]]
+    assert len(names) == len(set(names))
+    top = grouped["hits"][0]
+    assert top["name"] == "按期完工率" and top["variant_count"] == len(top["variants"]) > 1
+    assert {v["id"] for v in top["variants"]} == {h["id"] for h in svc.search("按期完工率", limit=100, group=False)["hits"]
+                                                 if h["name"] == "按期完工率"}
+    assert set(top["project_types"]) == {p for v in top["variants"] for p in v["project_types"]}
+    assert len(top["project_types"]) > 1
+    assert grouped["total"] < flat["total"] == grouped["total_indicators"]
+    # the grouped hit is a superset of the flat one
+    assert set(flat["hits"][0]) < set(top)
