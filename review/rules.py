@@ -189,7 +189,16 @@ def is_input(n: str, pv: ParsedValue) -> bool:
     return hit
 
 
-def goal_with_number(n: str, pv: ParsedValue) -> bool:
+def goal_sentence(name: str) -> bool:
+    """Several goals joined into one name (围绕农业生产、生态环境修复、改善空气质量等需求): a sentence
+    of aims, not an indicator, whatever the value."""
+    c = config()
+    if measurable_name(name) or not re.search(c["goal_clause_joiners"], name):
+        return False
+    return any(w in _norm(name) for w in _compiled()["goal_words"])
+
+
+def goal_with_number(n: str, pv: ParsedValue, name: str = "") -> bool:
     """A goal or a state used as the name, given a bare number (教学质量提高、办学条件改善 =100%,
     学生受益情况 =100%): the number measures nothing, the name has no measurable noun."""
     if pv.kind not in ("quantity", "range") or pv.unit not in (None, "%") or measurable_name(n):
@@ -200,7 +209,7 @@ def goal_with_number(n: str, pv: ParsedValue) -> bool:
     if not any(w in n for w in _compiled()["goal_words"]):
         return False
     full = pv.unit == "%" and pv.number == c["goal_full_value"] and pv.upper is None
-    return full or bool(re.search(c["goal_clause_joiners"], n))
+    return full or bool(re.search(c["goal_clause_joiners"], name))
 
 
 def name_is_value(n: str) -> bool:
@@ -368,9 +377,13 @@ def check_row(ctx: RowContext, idx: Index, project: dict[str, Any], sector: str 
         return out
 
     goal_like = (any(rx.search(n) for rx in _compiled()["goal_name"]) and not measurable_name(name)) or \
-        goal_with_number(n, pv) or name_is_value(n)
+        goal_with_number(n, pv, name) or goal_sentence(name) or name_is_value(n)
     if goal_like:
         out.append(make_flag(i, "name_is_goal", name=name, example=ex()))
+        if pv.kind == "vague":
+            # a goal for a name and a vague value: both are said, the rewrite is the same
+            out.append(make_flag(i, "vague_value", name=name, value=_value_text(pv),
+                                 word=_vague_word(_norm(pv.raw)) or "", example=ex()))
 
     value_done = False
     if pv.kind == "empty":
@@ -393,6 +406,9 @@ def check_row(ctx: RowContext, idx: Index, project: dict[str, Any], sector: str 
             pv.kind in ("quantity", "range") and pv.dimension in ("rate", "duration", "date", "count", None)):
         out.append(make_flag(i, "timeliness_no_date", name=name, value=_value_text(pv),
                              example=ex(category="OUT-TIME")))
+        if pv.kind == "vague":
+            out.append(make_flag(i, "vague_value", name=name, value=_value_text(pv),
+                                 word=_vague_word(_norm(pv.raw)) or "", example=ex(category="OUT-TIME")))
         value_done = True
     if not value_done and cost and not (pv.kind in ("quantity", "range")
                                         and pv.dimension in ("money", "unit_cost", "rate", None)):

@@ -350,3 +350,13 @@ def test_cost_rows_together_over_the_amount_are_flagged_unless_one_is_the_total(
     assert len(_budget(rows, 1_000_000)) == 1
     rows.append({"level2": "经济成本指标", "name": "项目总成本", "value": "≤100万元"})
     assert _budget(rows, 1_000_000) == []
+
+
+@pytest.mark.parametrize("row,expected", [
+    ({"level2": "质量指标", "name": "围绕农业生产、生态环境修复、改善空气质量等需求", "value": "解决旱情"}, {"name_is_goal"}),
+    ({"level2": "经济效益指标", "name": "项目实施是否产生经济价值", "value": "否"}, {"name_is_goal"}),
+    ({"level2": "社会效益指标", "name": "保障人民群众基本文化权益", "value": "影响程度明显"}, {"name_is_goal", "vague_value"}),
+    ({"level2": "时效指标", "name": "教育均衡化发展", "value": "有效"}, {"timeliness_no_date", "vague_value"}),
+], ids=lambda x: x["name"] if isinstance(x, dict) else "")
+def test_goal_sentences_and_vague_values_are_both_said(row, expected):
+    assert expected <= _row_codes(row)
