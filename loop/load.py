@@ -81,13 +81,13 @@ def _loop_nodes(y: Year, p: dict[str, Any], at: str) -> list[Node]:
 
 
 def load_year(store: GraphStore, y: Year, batch: int = 40,
-              progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
+              progress: Callable[[int, int], None] | None = None, actor: str = "system") -> dict[str, int]:
     """Write the year; returns node counts per label. Refused (WriteConflict) if any unit or
     project of it already exists."""
     at = audit.now()
     units = [Node(f"UNIT-{u['code']}", UNIT, {"code": u["code"], "name": u["name"], "department": u["department"],
                                              "sectors": [], "active": True, "source": "generated"}) for u in y.units]
-    store.commit(Write(units + [audit.entry("system", "loop.generate", f"year-{y.year}", None, None,
+    store.commit(Write(units + [audit.entry(actor, "loop.generate", f"year-{y.year}", None, None,
                                             {"units": len(units), "scale": y.scale})],
                        expect={u.id: None for u in units}))
     counts: dict[str, int] = {UNIT: len(units)}
@@ -99,7 +99,7 @@ def load_year(store: GraphStore, y: Year, batch: int = 40,
             nodes += _project_nodes(p, at) + _loop_nodes(y, p, at)
         for n in nodes:
             counts[n.label] = counts.get(n.label, 0) + 1
-        store.commit(Write(nodes + [audit.entry("system", "loop.generate", f"year-{y.year}", None, None,
+        store.commit(Write(nodes + [audit.entry(actor, "loop.generate", f"year-{y.year}", None, None,
                                                 {"projects": [p["id"] for p in chunk]})],
                            links=[(f"UNIT-{p['unit']}", "OWNS", p["id"]) for p in chunk],
                            expect={p["id"]: None for p in chunk}))
