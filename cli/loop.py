@@ -72,6 +72,8 @@ def _write(path: str, data: bytes | str, what: str) -> None:
 
 
 def _generate(args: argparse.Namespace, store: Any, who: Any) -> dict[str, Any]:
+    from engine.work_errors import WorkError
+    from graph import WriteConflict
     from loop.access import require
     from loop.generate import generate_year
     from loop.load import load_year
@@ -82,6 +84,8 @@ def _generate(args: argparse.Namespace, store: Any, who: Any) -> dict[str, Any]:
     update, close = _progress("载入生成的年度")
     try:
         counts = load_year(store, year, progress=update, actor=who.username)
+    except WriteConflict:
+        raise WorkError("conflict", "year_exists", f"{args.year} 年的生成数据（或同编号的单位、项目）已在存储中，未重复载入") from None
     finally:
         close()
     return {"year": args.year, "scale": args.scale, "written": counts, "declared_totals": year.totals}
