@@ -108,6 +108,7 @@ def lexicon() -> dict[str, Any]:
             "confidence": raw["confidence"],
             "unit_prior": raw["unit_prior"],
             "count_over_quality": raw["count_over_quality"],
+            "measure_suffix": raw["measure_suffix"],
             "suffix_stats": raw["suffix_stats"],
             "topic_stop": sorted(raw.get("topic_stopwords", []), key=len, reverse=True)}
 
@@ -395,8 +396,9 @@ def project_type_of(project_name: str, idx: Index, sector: str | None) -> tuple[
 
 
 def topic_grams(text: str) -> set[str]:
-    """The bigrams that carry what a row is about: vague words, verbs and category words removed."""
-    topic = _norm_name(text)
+    """The bigrams that carry what a row is about: the measure ("合格率", "人数"), vague words,
+    verbs and category words removed, so 培训合格率 and 培训考核合格率 are both about 培训(考核)."""
+    topic = re.sub(lexicon()["measure_suffix"], "", _norm_name(text))
     for w in _strip_words():
         topic = topic.replace(w, " ")
     return {b for part in topic.split() for b in _bigrams(part)}
@@ -411,8 +413,18 @@ def concept_share(grams: set[str], ref: Ref, idx: Index) -> float:
     return sum(idx.idf.get(g, 1.0) for g in grams & mine) / total
 
 
+def concept_kept(grams: set[str], ref: Ref, idx: Index) -> float:
+    """Share of the library indicator's own topic that is the row's: low when the indicator is
+    mostly about something else (学生受益情况 → 学生营养健康监测覆盖率 shares only 学生)."""
+    theirs = topic_grams(ref.name)
+    if not theirs:
+        return 0.0
+    total = sum(idx.idf.get(g, 1.0) for g in theirs)
+    return sum(idx.idf.get(g, 1.0) for g in theirs & grams) / total
+
+
 def rewrite_candidates(text: str, idx: Index, category: str, sector: str | None, ptype: str | None,
-                       min_share: float) -> list[tuple[str, Ref, float]]:
+                       min_share: float, min_kept: float = 0.0) -> list[tuple[str, Ref, float]]:
     """Library indicators of ``category`` that keep the row's concept and carry a quantified
     value, grouped by where they come from: the project type, else the sector, else the general
     set; best first within each group."""
@@ -429,7 +441,7 @@ def rewrite_candidates(text: str, idx: Index, category: str, sector: str | None,
         if r.value_text() is None:
             continue
         share = concept_share(grams, r, idx)
-        if share < min_share:
+        if share < min_share or concept_kept(grams, r, idx) < min_kept:
             continue
         if ptype and ptype in r.project_types:
             tier = "project_type"

@@ -296,7 +296,8 @@ def rewrite_for(text: str, category: str, idx: Index, project: dict[str, Any], s
     rw = config()["rewrite"]
     pt = project_type_of(str(project.get("name") or ""), idx, sector)
     tried = 0
-    for tier, ref, share in rewrite_candidates(text, idx, category, sector, pt[0] if pt else None, rw["min_share"]):
+    for tier, ref, share in rewrite_candidates(text, idx, category, sector, pt[0] if pt else None,
+                                                 rw["min_share"], rw["min_kept"]):
         if tried >= rw["max_tries"]:
             break
         tried += 1
