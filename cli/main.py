@@ -228,6 +228,12 @@ def build_parser() -> argparse.ArgumentParser:
     from .search import register as register_search
     register_search(sub, add)
     register_check(sub, add)
+    from .loop import register as register_loop  # zhibiao loop …: appraisal, monitoring, evaluation, results
+    register_loop(sub, add)
+    from .project import register as register_project
+    from .user import register as register_user
+    register_user(sub, add)
+    register_project(sub, add)
     return ap
 
 

@@ -39,10 +39,24 @@ USER, UNIT, SETTING = "User", "BudgetUnit", "Setting"
 SECRET_ID = "SETTING-token-secret"
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-\u4e00-\u9fff]{2,40}$")
 MIN_PASSWORD, MAX_PASSWORD = 8, 128
-_HASHER = PasswordHasher()
-_DUMMY_HASH = _HASHER.hash("zhibiao-dummy-password")
+_DUMMY: dict[tuple, str] = {}
 _SECRETS: dict[str, bytes] = {}
 _SECRETS_LOCK = threading.Lock()
+
+
+def hasher() -> PasswordHasher:
+    """argon2id with the library's defaults (time 3, 64 MiB); ZHIBIAO_ARGON2_TIME_COST and
+    ZHIBIAO_ARGON2_MEMORY_KIB tune it (the tests lower them; hashes keep their own parameters)."""
+    return PasswordHasher(time_cost=int(os.environ.get("ZHIBIAO_ARGON2_TIME_COST", "3")),
+                          memory_cost=int(os.environ.get("ZHIBIAO_ARGON2_MEMORY_KIB", "65536")))
+
+
+def _dummy_hash(h: PasswordHasher) -> str:
+    """A hash to verify against when the user does not exist, so both cases cost the same."""
+    key = (h.time_cost, h.memory_cost)
+    if key not in _DUMMY:
+        _DUMMY[key] = h.hash("zhibiao-dummy-password")
+    return _DUMMY[key]
 
 
 @lru_cache(maxsize=1)
@@ -115,7 +129,7 @@ def add_user(store: GraphStore, username: str, password: str, role: str, unit: s
     elif unit:
         raise WorkError("invalid", "unit_not_allowed", f"只有单位账号（unit）才属于某个预算单位，{role} 账号不指定单位")
     node = Node(user_id(username), USER, {"username": username, "role": role, "unit": unit if role == "unit" else None,
-                                          "password_hash": _HASHER.hash(password), "active": True,
+                                          "password_hash": hasher().hash(password), "active": True,
                                           "created_by": actor, "created_at": audit.now()}, edges)
     try:
         store.commit(Write([node, audit.entry(actor, "user.create", node.id, None, node, {"role": role, "unit": unit})],
@@ -137,8 +151,9 @@ def authenticate(store: GraphStore, username: str, password: str) -> Principal:
     """The user if the password matches; one message for a wrong name or a wrong password."""
     node = store.get(user_id(username)) if USERNAME_RE.match(username or "") else None
     stored = node.props.get("password_hash") if node and node.props.get("active", True) else None
+    h = hasher()
     try:
-        _HASHER.verify(stored or _DUMMY_HASH, password or "")  # same work whether the user exists or not
+        h.verify(stored or _dummy_hash(h), password or "")  # same work whether the user exists or not
         ok = stored is not None
     except (VerificationError, InvalidHashError):
         ok = False

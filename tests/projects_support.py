@@ -2,6 +2,7 @@
 library, the bundled unit list and one admin, and small HTTP helpers."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,9 @@ from fastapi.testclient import TestClient
 from engine.accounts import add_user
 from graph import GraphStore
 
+# cheaper password hashing for the tests (production keeps argon2's defaults); set before any hash
+os.environ.setdefault("ZHIBIAO_ARGON2_TIME_COST", "1")
+os.environ.setdefault("ZHIBIAO_ARGON2_MEMORY_KIB", "8192")
 ADMIN_PW = "admin-password-1"
 ROWS = [
     {"level1": "产出指标", "level2": "数量指标", "name": "培训人次", "value": "≥1000", "unit": "人次", "basis": "计划标准"},
