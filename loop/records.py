@@ -60,16 +60,32 @@ def table_revision(props: dict[str, Any]) -> int:
     return int(props.get("approved_revision") or props.get("revision") or 0)
 
 
-def project_view(store: GraphStore, node: Node, with_rows: bool = True) -> dict[str, Any]:
-    """A project as the computations need it: id, unit, year, amount, name and its target rows."""
-    p = node.props
-    out = {"id": node.id, "unit": p.get("unit"), "year": int(p.get("year") or 0), "amount": int(p.get("amount") or 0),
-           "name": p.get("name"), "status": p.get("status"), "revision": table_revision(p), "rows": []}
-    if with_rows and out["revision"]:
-        page = store.list(TARGET, {"project": node.id, "revision": out["revision"]})
-        out["rows"] = sorted(({k: t.props.get(k) for k in ("row", "level1", "level2", "name", "value", "unit", "core")}
-                              for t in page.items), key=lambda r: r["row"])
+def project_views(store: GraphStore, nodes: list[Node], with_rows: bool = True) -> list[dict[str, Any]]:
+    """Projects as the computations need them (id, unit, year, amount, name and target rows), read in
+    three batched lookups by id: the projects' tables, then every row the tables link with HAS_ROW."""
+    out = []
+    for node in nodes:
+        p = node.props
+        out.append({"id": node.id, "unit": p.get("unit"), "year": int(p.get("year") or 0),
+                    "amount": int(p.get("amount") or 0), "name": p.get("name"), "status": p.get("status"),
+                    "revision": table_revision(p), "rows": []})
+    if not with_rows:
+        return out
+    tables = store.get_many(f"{v['id']}/r{v['revision']}" for v in out if v["revision"])
+    rows = store.get_many(d for t in tables.values() for e, d in t.edges if e == "HAS_ROW")
+    for v in out:
+        table = tables.get(f"{v['id']}/r{v['revision']}")
+        if table is None:
+            continue
+        found = (rows[d] for e, d in table.edges if e == "HAS_ROW" and d in rows)
+        v["rows"] = sorted(({k: t.props.get(k) for k in ("row", "level1", "level2", "name", "value", "unit", "core")}
+                            for t in found), key=lambda r: r["row"])
     return out
+
+
+def project_view(store: GraphStore, node: Node, with_rows: bool = True) -> dict[str, Any]:
+    """One project as the computations need it (see ``project_views``)."""
+    return project_views(store, [node], with_rows)[0]
 
 
 def public(node: Node) -> dict[str, Any]:

@@ -415,7 +415,7 @@ def adjust_proposal(store: GraphStore, who: Principal, pid: str, body: Any) -> d
 def year_data(store: GraphStore, year: int) -> dict[str, Any]:
     """Every record of a year, read once (the report, the charts and the warnings benchmark use it)."""
     f = {"year": year}
-    return {"projects": [R.project_view(store, n, with_rows=False) for n in store.list(R.PROJECT, f).items],
+    return {"projects": R.project_views(store, store.list(R.PROJECT, f).items, with_rows=False),
             "appraisals": [n.props for n in store.list(R.APPRAISAL, f).items],
             "plans": {n.props["project"]: n.props["months"] for n in store.list(R.PLAN, f).items},
             "reports": [n.props for n in store.list(R.REPORT, f).items],
@@ -439,12 +439,8 @@ def compute_warnings(store: GraphStore, year: int) -> list[dict[str, Any]]:
     for n in store.list(R.REPORT, {"year": year}).items:
         if n.props["project"] not in latest or n.props["as_of"] > latest[n.props["project"]]["as_of"]:
             latest[n.props["project"]] = n.props
-    projects = store.get_many(latest)
-    triples = []
-    for pid, rep in latest.items():
-        if pid in plans and pid in projects:
-            triples.append((R.project_view(store, projects[pid]), plans[pid], rep))
-    return all_warnings(triples)
+    views = {v["id"]: v for v in R.project_views(store, list(store.get_many(latest).values()))}
+    return all_warnings((views[pid], plans[pid], rep) for pid, rep in latest.items() if pid in plans and pid in views)
 
 
 def appraisals_summary(store: GraphStore, who: Principal, year: int) -> dict[str, Any]:
