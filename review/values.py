@@ -334,6 +334,10 @@ def _parse_date(t: str) -> ParsedValue | None:
             if pv.comparator == "=":
                 pv.comparator = "≤"
             return pv
+    m = re.fullmatch(lexicon()["periodic_deadline_pattern"], t)
+    if m:
+        # "每季度末", "每月10日前", "每年6月底前": a deadline that recurs; no single day is invented
+        return ParsedValue(t, "date", comparator="≤", date=None, dimension="date", extra=t)
     m = re.fullmatch(r"(\d{4})[./](\d{1,2})", t)
     if m and 1900 <= int(m[1]) <= 2100 and 1 <= int(m[2]) <= 12:
         return ParsedValue(t, "date", comparator="≤", date=_date(m[1], int(m[2]), _LAST_DAY[int(m[2])]), dimension="date")

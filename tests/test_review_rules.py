@@ -241,6 +241,7 @@ def _row_codes(row: dict, project: dict | None = None) -> set[str]:
     {"level2": "经济成本指标", "name": "义务教育小学生均公用经费", "value": "780元/生/年"},
     {"level2": "经济成本指标", "name": "农村低保标准(≥**元/人·月)", "value": ">=530元/人*月"},
     {"level2": "时效指标", "name": "财政补助资金到位时间", "value": "9月30日前"},
+    {"level2": "时效指标", "name": "补助发放时间", "value": "每季度末"},
     {"level2": "社会效益指标", "name": "改造路段通行速度提升", "value": "≥15%"},
     {"level2": "质量指标", "name": "农村低保标准", "value": "≥530元/人·月"},
 ], ids=lambda r: r["name"] + "=" + r["value"])
@@ -256,6 +257,7 @@ def test_real_table_writing_that_is_fine_is_not_flagged(row):
     ({"level2": "时效指标", "name": "1年", "value": "1年"}, "name_is_goal"),
     ({"level2": "时效指标", "name": "资金拨付到位情况", "value": "12月底前100%到位"}, "input_as_target"),
     ({"level2": "时效指标", "name": "资金到位及时率", "value": "≧100", "unit": "%"}, "input_as_target"),
+    ({"level2": "时效指标", "name": "资金到位时间", "value": "2023年3月底前"}, "input_as_target"),
     ({"level2": "经济成本指标", "name": "每年财政补助1000万元", "value": "1000万元"}, "input_as_target"),
     ({"level2": "经济成本指标", "name": "培训费", "value": "320"}, "unit_missing"),
     ({"level2": "数量指标", "name": "指标1:新建堤防、护岸长度", "value": "公里"}, "placeholder_value"),

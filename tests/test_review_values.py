@@ -238,3 +238,14 @@ def test_rates_per_population_written_without_a_numerator_unit(text, unit):
 
 def test_a_plain_fraction_is_not_a_per_base_rate():
     assert parse_value("1/3").dimension is None
+
+
+@pytest.mark.parametrize("text", ["每季度末", "每月10日前", "每年6月底前", "每学期开学前", "每月底前"])
+def test_recurring_deadlines_are_deadlines_without_an_invented_day(text):
+    pv = parse_value(text)
+    assert pv.kind == "date" and pv.date is None
+
+
+@pytest.mark.parametrize("text", ["按季度拨付", "每季度"])
+def test_a_frequency_without_a_deadline_is_not_a_date(text):
+    assert parse_value(text).kind != "date"
