@@ -1,6 +1,13 @@
-"""Precision and recall of the target review against the labelled set (review/labelled/).
+"""Precision and recall of the target review against the labelled set (review/labelled/), and
+on the real published tables in ../shared/real-tables/ when they are present.
 
     python -m review.evaluate [--verbose] [--store URL]
+
+The real tables (read at run time, never copied into the repo) are scored per row and per weakness
+family, with category agreement on rows labelled ok and the fit of the suggested rewrites; their
+thresholds (issue 11's acceptance lines) are in review/data/real_eval.yaml. Every library
+indicator's typical value is also run through the row rules: the checker and the library must
+agree (0 errors).
 
 Every expected (table, row, code) — or (table, code) for table rules — is compared with what
 check_table reports. ``info`` codes only say that data was missing; they are listed, not scored.
