@@ -40,6 +40,7 @@ import os
 import re
 import threading
 import time
+from array import array
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,11 +50,33 @@ import numpy as np
 
 from engine.library import BadQuery
 from graph.store import Node
-from ontology.nodes import (APPLIES_TO, CATEGORY, FIELD, IN_CATEGORY, IN_FIELD, IN_SECTOR, INDICATOR,
-                            LEVEL1, PART_OF, PROJECT_TYPE, SECTOR)
+from ontology.nodes import (
+    APPLIES_TO,
+    CATEGORY,
+    FIELD,
+    IN_CATEGORY,
+    IN_FIELD,
+    IN_SECTOR,
+    INDICATOR,
+    LEVEL1,
+    PART_OF,
+    PROJECT_TYPE,
+    SECTOR,
+)
 
-from .text import (HashTable, Segmenter, bigrams, initials_of, is_cjk, library_dictionary, load_stopwords,
-                   load_synonyms, looks_like_pinyin, syllables, unigrams)
+from .text import (
+    HashTable,
+    Segmenter,
+    bigrams,
+    initials_of,
+    is_cjk,
+    library_dictionary,
+    load_stopwords,
+    load_synonyms,
+    looks_like_pinyin,
+    syllables,
+    unigrams,
+)
 
 # field weights: a term in the name says more than the same term in a synonym or the definition
 W_NAME_FULL, W_NAME_WORD, W_NAME_BI, W_NAME_UNI = 3.5, 3.0, 1.5, 0.4
@@ -350,9 +373,9 @@ class SearchIndex:
 
         # --- postings: (term, doc, field-weight code), the best weight per (term, doc) ----------
         term_id: dict[str, int] = {}
-        p_term: list[int] = []
-        p_doc: list[int] = []
-        p_code: list[int] = []
+        p_term = array("i")  # 4 bytes a posting while building, not a Python int each
+        p_doc = array("i")
+        p_code = array("B")
         for d in range(n_docs):
             best: dict[int, int] = {}
 
@@ -388,9 +411,9 @@ class SearchIndex:
                 p_term.append(t)
                 p_doc.append(d)
                 p_code.append(c)
-        pt = np.array(p_term, dtype=np.int32)
-        pd = np.array(p_doc, dtype=np.int32)
-        pc = np.array(p_code, dtype=np.uint8)
+        pt = np.frombuffer(p_term, dtype=np.int32).copy()
+        pd = np.frombuffer(p_doc, dtype=np.int32).copy()
+        pc = np.frombuffer(p_code, dtype=np.uint8).copy()
         del p_term, p_doc, p_code
         order = np.lexsort((pd, pt))  # by term, then document
         pt, pd, pc = pt[order], pd[order], pc[order]

@@ -127,7 +127,9 @@ class Segmenter:
         if len(buf) == 1:
             yield buf
         elif not self.freq.get(buf):
-            from jieba import finalseg  # the HMM model only (small); jieba's dictionary is not loaded
+            from jieba import (
+                finalseg,  # the HMM model only (small); jieba's dictionary is not loaded
+            )
             yield from finalseg.cut(buf)
         else:
             yield from buf
@@ -199,14 +201,36 @@ def looks_like_pinyin(text: str) -> bool:
     return bool(_ASCII_QUERY.match(text.strip()))
 
 
+def _no_pinyin(s: str) -> list[str]:
+    return [c.lower() for c in s]
+
+
+@lru_cache(maxsize=200_000)
+def _word_syllables(word: str) -> tuple[str, ...]:
+    """pypinyin's conversion of one of its own segments (what lazy_pinyin does per segment)."""
+    from pypinyin import Style
+    from pypinyin.core import _default_pinyin
+    out: list[str] = []
+    for items in _default_pinyin._converter.convert(word, Style.NORMAL, False, _no_pinyin, strict=True):
+        out += items
+    return tuple(out)
+
+
 @lru_cache(maxsize=500_000)
 def syllables(text: str) -> tuple[str, ...]:
     """One lower-case pinyin syllable per character of ``text``; pypinyin's phrase dictionary
-    resolves most polyphones (率 in 满意率 → lv), non-Chinese characters stay as themselves."""
-    from pypinyin import lazy_pinyin
-    syl = lazy_pinyin(text, errors=lambda s: [c.lower() for c in s])
+    resolves most polyphones (率 in 满意率 → lv), non-Chinese characters stay as themselves.
+
+    Equal to ``lazy_pinyin(text)``, computed as pypinyin computes it (segment, then convert each
+    segment) with each segment's conversion memoised: names share most of their words, so a large
+    library's pinyin costs a segmentation per name instead of a full conversion."""
+    from pypinyin.core import _default_pinyin
+    syl: list[str] = []
+    for word in _default_pinyin.seg(text):
+        syl += _word_syllables(word)
     if len(syl) != len(text):  # defensive: keep the one-syllable-per-character alignment
-        syl = [(lazy_pinyin(c, errors=lambda s: [x.lower() for x in s]) or [c])[0] for c in text]
+        from pypinyin import lazy_pinyin
+        syl = [(lazy_pinyin(c, errors=_no_pinyin) or [c])[0] for c in text]
     return tuple(s.lower() for s in syl)
 
 
