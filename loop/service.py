@@ -260,6 +260,14 @@ def put_appraisal(store: GraphStore, who: Principal, pid: str, doc: Any) -> dict
     """The reviewer's appraisal of a project: scores, cost checks, approved amount and every cut's reason."""
     require(who, "appraisal.write")
     node, proj = _project(store, who, pid, rows=False)
+    if isinstance(doc, dict) and isinstance(doc.get("scores"), dict) and doc["scores"].get("target_quality") is None:
+        # 绩效目标合理性 defaults to the review score the project's target table got (目标审核)
+        table = store.get(f"{pid}/r{proj['revision']}") if proj["revision"] else None
+        score = table.props.get("score") if table else None
+        if not isinstance(score, (int, float)):
+            raise WorkError("invalid", "bad_score", "scores.target_quality：项目目标表尚无审核得分，请填写绩效目标合理性得分",
+                            field="scores.target_quality")
+        doc = {**doc, "scores": {**doc["scores"], "target_quality": float(score)}}
     try:
         result = appraise(doc)
     except LoopError as e:

@@ -78,8 +78,12 @@ def test_the_loop_over_http(client_store) -> None:
     refused(client.put(f"/projects/{pid}/appraisal", json=appraisal, headers=unit), 403, "forbidden")
     refused(client.put(f"/projects/{pid}/appraisal", json={**appraisal, "cuts": []}, headers=rev), 422,
             "cuts_do_not_add_up")
+    without = {**appraisal, "scores": {k: v for k, v in appraisal["scores"].items() if k != "target_quality"}}
+    a = ok(client.put(f"/projects/{pid}/appraisal", json=without, headers=rev))
+    table_score = ok(client.get(f"/projects/{pid}/targets", headers=rev))["review"]["score"]
+    assert a["dimensions"]["target_quality"]["score"] == table_score     # the target review's score by default
     a = ok(client.put(f"/projects/{pid}/appraisal", json=appraisal, headers=rev))
-    assert a["cut"] == 200_000 and a["flags"][0]["code"] == "over_standard"
+    assert a["cut"] == 200_000 and a["flags"][0]["code"] == "over_standard" and a["etag"] == 2
     assert ok(client.get(f"/projects/{pid}/appraisal", headers=unit))["approved"] == 1_000_000
     refused(client.get(f"/projects/{pid}/appraisal", headers=other), 404, "project_not_found")
 

@@ -87,7 +87,7 @@ class Cut(Strict):
 class AppraisalScores(Strict):
     necessity: Score
     economy: Score
-    target_quality: Score
+    target_quality: Score | None = Field(None, description="绩效目标合理性；不填时取项目目标表的审核得分")
     feasibility: Score
 
 
