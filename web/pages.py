@@ -7,6 +7,7 @@ bearer token and call the JSON API from the browser, as any other client would."
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -210,3 +211,10 @@ def draft_page(request: Request) -> HTMLResponse:
 def review_page(request: Request) -> HTMLResponse:
     """审核: the shell; the script loads the queue and the chosen table."""
     return _page(request, "review.html", title="审核", sectors=_library(request).sector_tree())
+
+
+@router.get("/monitoring", response_class=HTMLResponse)
+def monitoring_page(request: Request, year: int | None = None) -> HTMLResponse:
+    """监控与评价: the shell; the script loads warnings, charts, evaluations and proposals."""
+    y = year if year and 2000 <= year <= 2100 else date.today().year - 1
+    return _page(request, "monitoring.html", title="监控与评价", year=y)

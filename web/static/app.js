@@ -9,9 +9,9 @@
 
   /* ---------- small DOM builder: h("tag#id.class", {attrs}, children...) ---------- */
   function h(spec, attrs, ...kids) {
-    const [head, ...classes] = spec.split(".");
-    const [tag, id] = head.split("#");
-    const el = document.createElement(tag || "div");
+    const tag = spec.split(/[.#]/)[0] || "div", id = (/#([\w-]+)/.exec(spec) || [])[1];
+    const classes = Array.from(spec.matchAll(/\.([\w-]+)/g), m => m[1]);
+    const el = document.createElement(tag);
     if (id) el.id = id;
     if (classes.length) el.className = classes.join(" ");
     for (const [k, v] of Object.entries(attrs || {})) {
@@ -730,5 +730,173 @@
       }
     };
     form.addEventListener("submit", (ev) => { ev.preventDefault(); const f = $("#load-file").files[0]; if (f) send(f, true); });
+  };
+})();
+
+/* ====================== 监控与评价 monitoring ======================
+ * warnings per unit and for the bureau, the execution curve and target achievement drawn as inline
+ * SVG from the chart JSON, the evaluation scores, and (for the bureau) next year's budget proposals. */
+(function () {
+  const { $, h, api, session, showError, pages } = window.Zhibiao;
+  const SVG = "http://www.w3.org/2000/svg";
+  function s(tag, attrs, ...kids) {
+    const el = document.createElementNS(SVG, tag);
+    for (const [k, v] of Object.entries(attrs || {})) el.setAttribute(k, v);
+    for (const k of kids) el.append(k instanceof Node ? k : document.createTextNode(String(k)));
+    return el;
+  }
+  const yuan = (n) => Number(n || 0).toLocaleString("zh-CN");
+  const pct = (n) => (n === null || n === undefined ? "—" : Math.round(n * 10) / 10 + "%");
+  const W_KIND = { execution_deviation: "执行进度偏差", target_shortfall: "目标完成不足" };
+  const W_STATUS = { open: "待说明", explained: "已说明", acted: "已处理", closed: "已关闭" };
+  const ACTION = { increase: "增加", keep: "持平", cut: "压减", stop: "取消" };
+
+  /* the execution curve: planned (cumulated monthly plan) against reported spending, % of the amount */
+  function curveChart(c) {
+    const W = 640, H = 260, L = 44, R = 12, T = 14, B = 34;
+    const x = (m) => L + (m / 12) * (W - L - R), y = (p) => T + (1 - Math.min(p, 120) / 120) * (H - T - B);
+    const monthOf = (d) => { const [yy, mm, dd] = d.split("-").map(Number); return mm - 1 + dd / new Date(yy, mm, 0).getDate(); };
+    const svg = s("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": "资金执行曲线：计划与实际支出进度", class: "chart" });
+    for (const p of [0, 25, 50, 75, 100]) svg.append(s("line", { x1: L, x2: W - R, y1: y(p), y2: y(p), stroke: "#d8dee6" }), s("text", { x: L - 6, y: y(p) + 4, "text-anchor": "end", "font-size": 11, fill: "#5f6b7a" }, p + "%"));
+    for (let m = 1; m <= 12; m++) svg.append(s("text", { x: x(m), y: H - B + 16, "text-anchor": "middle", "font-size": 11, fill: "#5f6b7a" }, m + "月"));
+    const planned = [[0, 0], ...(c.planned || []).map(p => [p.month, p.pct])];
+    svg.append(s("polyline", { points: planned.map(([m, p]) => x(m) + "," + y(p)).join(" "), fill: "none", stroke: "#0b57a4", "stroke-width": 2, "stroke-dasharray": "6 4" }));
+    const actual = [[0, 0], ...(c.actual || []).map(a => [monthOf(a.as_of), a.pct])];
+    svg.append(s("polyline", { points: actual.map(([m, p]) => x(m) + "," + y(p)).join(" "), fill: "none", stroke: "#b3261e", "stroke-width": 2.5 }));
+    for (const a of c.actual || []) svg.append(s("circle", { cx: x(monthOf(a.as_of)), cy: y(a.pct), r: 4, fill: "#b3261e" }, s("title", {}, a.as_of + " 实际 " + pct(a.pct))));
+    svg.append(s("text", { x: L + 6, y: T + 12, "font-size": 12, fill: "#0b57a4" }, "- - 计划"), s("text", { x: L + 70, y: T + 12, "font-size": 12, fill: "#b3261e" }, "—— 实际"));
+    return svg;
+  }
+  /* achievement of the core targets in one report, with the 80% warning line */
+  function achievementChart(c) {
+    const bars = c.bars || [], W = 640, L = 170, R = 56, row = 26, T = 8, H = T + bars.length * row + 24;
+    const x = (r) => L + (Math.min(r, 120) / 120) * (W - L - R);
+    const svg = s("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": "核心目标完成率", class: "chart" });
+    bars.forEach((b, i) => {
+      const yy = T + i * row;
+      const name = b.name.length > 12 ? b.name.slice(0, 11) + "…" : b.name;
+      svg.append(s("text", { x: L - 6, y: yy + 16, "text-anchor": "end", "font-size": 12, fill: "#1f2933" }, name, s("title", {}, b.name)));
+      if (b.rate === null || b.rate === undefined) svg.append(s("text", { x: L + 4, y: yy + 16, "font-size": 12, fill: "#5f6b7a" }, "未报告"));
+      else svg.append(s("rect", { x: L, y: yy + 4, width: Math.max(1, x(b.rate) - L), height: row - 10, fill: b.rate < (c.threshold || 80) ? "#b3261e" : "#1e7d32" }),
+        s("text", { x: x(b.rate) + 4, y: yy + 16, "font-size": 12, fill: "#1f2933" }, pct(b.rate)));
+    });
+    const tx = x(c.threshold || 80);
+    svg.append(s("line", { x1: tx, x2: tx, y1: T, y2: H - 20, stroke: "#a15c00", "stroke-dasharray": "4 3" }), s("text", { x: tx, y: H - 6, "text-anchor": "middle", "font-size": 11, fill: "#a15c00" }, "预警线 " + (c.threshold || 80) + "%"));
+    return svg;
+  }
+
+  pages.monitoring = function () {
+    const who = session.get();
+    if (!who || !["unit", "reviewer", "admin"].includes(who.role)) {
+      $("#need-login").hidden = false;
+      if (who && who.role) $("#need-login").textContent = "监控与评价面向预算单位和财政审核人员；当前账号不能查看。";
+      return;
+    }
+    $("#monitor-app").hidden = false;
+    const bureau = who.role !== "unit";
+    let year = +$("#monitor-app").dataset.year;
+    const enc = encodeURIComponent;
+
+    async function loadWarnings() {
+      const box = $("#warnings");
+      box.replaceChildren(h("progress", { "aria-label": "正在加载预警" }));
+      try {
+        const w = await api("/warnings?limit=200&year=" + year);
+        const parts = [];
+        if (bureau && (w.by_unit || []).length) parts.push(h("h3", { text: "按单位汇总" }), h("div.scroll", {}, h("table.grid", {},
+          h("thead", {}, h("tr", {}, ...["单位", "预警", "待说明", "涉及项目"].map(t => h("th", { text: t })))),
+          h("tbody", {}, ...w.by_unit.map(u => h("tr", {}, h("td", { text: u.unit_name || u.unit }), h("td", { text: String(u.warnings) }), h("td", { text: String(u.open) }), h("td", { text: String(u.projects) })))))));
+        if (!(w.items || []).length) parts.push(h("p.empty", { text: year + " 年没有预警。" }));
+        else parts.push(h("h3", { text: "预警明细（" + w.total + " 条）" }), h("div.scroll", {}, h("table#warning-table.grid", {},
+          h("thead", {}, h("tr", {}, ...[bureau ? "单位" : null, "项目", "类型", "说明", "状态", "单位说明"].filter(Boolean).map(t => h("th", { text: t })))),
+          h("tbody", {}, ...w.items.map(x => h("tr", {}, bureau ? h("td", { text: x.unit_name || x.unit }) : null, h("td", { text: x.project_name || x.project }),
+            h("td", { text: W_KIND[x.kind] || x.kind }), h("td", { text: (x.as_of || "") + "　" + x.message }), h("td", { text: W_STATUS[x.status] || x.status }),
+            h("td", { text: x.explanation || "" })))))));
+        box.replaceChildren(...parts);
+      } catch (e) { showError(box, e); }
+    }
+
+    async function loadProjects() {
+      const sel = $("#m-project");
+      try {
+        const data = await api("/projects?limit=200&year=" + year);
+        const items = data.items || [];
+        sel.replaceChildren(h("option", { value: "", text: items.length ? "（请选择项目）" : "（本年度没有项目）" }),
+          ...items.map(p => h("option", { value: p.id, text: (bureau ? (p.unit_name || p.unit) + " · " : "") + p.name })));
+        $("#project-monitor").replaceChildren();
+      } catch (e) { showError($("#project-monitor"), e); }
+    }
+    $("#m-project").addEventListener("change", async (ev) => {
+      const id = ev.target.value, box = $("#project-monitor");
+      if (!id) { box.replaceChildren(); return; }
+      box.replaceChildren(h("progress", { "aria-label": "正在加载项目执行情况" }));
+      const parts = [];
+      try {
+        const prog = await api("/projects/" + enc(id) + "/progress");
+        if (!prog.plan && !(prog.reports || []).length) parts.push(h("p.empty", { text: "该项目还没有用款计划和监控报告。" }));
+        else {
+          const chart = await api("/projects/" + enc(id) + "/progress/chart");
+          parts.push(h("h3", { text: "资金执行曲线" }), curveChart(chart));
+          const last = (prog.reports || []).slice(-1)[0];
+          if (last) {
+            const e = last.execution || {};
+            parts.push(h("p", { text: last.as_of + "：已支出 " + yuan(last.spent) + " 元，执行 " + pct(e.actual_pct) + "，计划 " + pct(e.planned_pct) + "，偏差 " + (e.deviation_pts > 0 ? "+" : "") + pct(e.deviation_pts) }));
+            const ach = await api("/projects/" + enc(id) + "/progress/" + enc(last.as_of) + "/achievement");
+            if ((ach.bars || []).length) parts.push(h("h3", { text: "核心目标完成率（" + last.as_of + "）" }), achievementChart(ach));
+          }
+        }
+      } catch (e) { parts.push(h("p.error", { role: "alert", text: e.message })); }
+      try {
+        const ev2 = await api("/projects/" + enc(id) + "/evaluation");
+        const src = { self: "单位自评", review: "财政复核", key: "重点评价" }[ev2.final_source] || ev2.final_source;
+        parts.push(h("h3", { text: "绩效评价" }), h("p", {}, "最终得分 ", h("span.score", { text: String(ev2.final_score ?? "—") }), "　等级 ", h("strong", { text: ev2.grade || "—" }), h("span.muted", { text: "（采用" + src + "）" })));
+        const g = (ev2.self && ev2.self.groups) || {};
+        const rows = Object.values(g);
+        if (rows.length) parts.push(h("div.scroll", {}, h("table.grid", {}, h("thead", {}, h("tr", {}, h("th", { text: "自评项目" }), h("th", { text: "分值" }), h("th", { text: "得分" }))),
+          h("tbody", {}, ...rows.map(r => h("tr", {}, h("td", { text: r.name }), h("td", { text: String(r.points) }), h("td", { text: String(Math.round(r.score * 100) / 100) })))))));
+        parts.push(h("p.muted", { text: "自评 " + (ev2.self_total ?? "—") + "　复核 " + (ev2.review_score ?? "—") + "　重点评价 " + (ev2.key_score ?? "—") }));
+      } catch (e) { if (e.status !== 404) parts.push(h("p.error", { role: "alert", text: e.message })); else parts.push(h("p.empty", { text: "该项目还没有绩效评价。" })); }
+      box.replaceChildren(...parts);
+    });
+
+    async function loadProposals() {
+      if (!bureau) return;
+      const box = $("#proposals"), sum = $("#report-summary");
+      box.replaceChildren(h("progress", { "aria-label": "正在加载预算调整建议" }));
+      try {
+        const [rep, b, units] = await Promise.all([api("/reports/" + year), api("/budget/proposals?year=" + year), api("/units?limit=500").catch(() => ({ items: [] }))]);
+        const unitName = new Map((units.items || []).map(u => [u.code, u.name]));
+        const m = rep.monitoring || {}, ev = rep.evaluation || {}, ap = rep.appraisal || {};
+        sum.replaceChildren(h("dl.facts", {},
+          h("dt", { text: "项目" }), h("dd", { text: (rep.projects || {}).count + " 个，" + (rep.projects || {}).units + " 家单位，" + yuan((rep.projects || {}).amount) + " 元" }),
+          h("dt", { text: "事前评估" }), h("dd", { text: (ap.projects || 0) + " 个项目，申报 " + yuan(ap.requested) + " 元，核减 " + yuan(ap.cut) + " 元（" + pct(ap.cut_rate_pct) + "）" }),
+          h("dt", { text: "运行监控" }), h("dd", { text: (m.projects || 0) + " 个项目，" + (m.reports || 0) + " 份报告，预警 " + (m.warnings || 0) + " 条" }),
+          h("dt", { text: "绩效评价" }), h("dd", { text: "自评 " + (ev.self_evaluated || 0) + "，复核 " + (ev.reviewed || 0) + "，重点评价 " + (ev.key_evaluated || 0) + "，平均得分 " + (ev.average_final_score ?? "—") })));
+        const c = b.city || {};
+        const by = Object.entries(c.by_action || {}).map(([k, v]) => (ACTION[k] || k) + " " + v).join("，");
+        box.replaceChildren(h("p", { text: b.next_year + " 年预算建议：基数 " + yuan(c.base_amount) + " 元 → " + yuan(c.final_amount) + " 元（" + (c.change > 0 ? "+" : "") + yuan(c.change) + " 元）；" + by }),
+          h("div.scroll", {}, h("table#proposal-table.grid", {},
+            h("thead", {}, h("tr", {}, ...["单位", "项目", "得分", "规则", "调整", "基数（元）", "建议（元）"].map(t => h("th", { text: t })))),
+            h("tbody", {}, ...(b.projects || []).slice().sort((p, q) => (p.change || 0) - (q.change || 0)).map(p => h("tr", {},
+              h("td", { text: unitName.get(p.unit) || p.unit }), h("td", { text: p.name }), h("td", { text: p.score ?? "—" }), h("td", { text: p.rule || "" }),
+              h("td", { text: ACTION[p.action] || p.action }), h("td", { text: yuan(p.base_amount) }), h("td", { text: yuan(p.final_amount) })))))));
+      } catch (e) { sum.replaceChildren(); showError(box, e); }
+    }
+    const rx = $("#report-xlsx");
+    if (rx) rx.addEventListener("click", async () => {
+      try {
+        const res = await api("/reports/" + year + ".xlsx", { raw: true });
+        const a = h("a", { href: URL.createObjectURL(await res.blob()), download: year + "年度绩效闭环报告.xlsx" });
+        document.body.append(a); a.click(); a.remove();
+      } catch (e) { showError($("#proposals"), e); }
+    });
+    $("#year-form").addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      year = +$("#m-year").value;
+      history.replaceState(null, "", "/monitoring?year=" + year);
+      loadAll();
+    });
+    function loadAll() { loadWarnings(); loadProjects(); loadProposals(); }
+    loadAll();
   };
 })();
