@@ -144,7 +144,9 @@ def _find_header(grid: list[list[str]], fname: str) -> tuple[int, dict[int, str]
         raise ReadError([Problem("no_header", f"前 {scan} 行中找不到表头行（应含 二级指标、三级指标/指标名称、计量单位 等列名）",
                                  fname)])
     missing = [f for f in column_config()["required"] if f not in best[1].values()]
-    if missing:
+    # with 指标编码, a file may patch stored indicators with some columns only (e.g. 指标编码 + 状态);
+    # rows that create an indicator are then checked for the required fields one by one
+    if missing and "id" not in best[1].values():
         names = "、".join(column_config()["fields"][f][0] for f in missing)
         raise ReadError([Problem("missing_column", f"缺少必需的列：{names}", fname, best[0] + 1, None, missing[0])])
     return best
@@ -250,6 +252,6 @@ def rows_from_json(path: Path, doc: Any) -> Table:
         rows.append(Row(path.name, i, values, {f: f for f in values}))
     present = set().union(*(r.values for r in rows))
     missing = [f for f in column_config()["required"] if f not in present]
-    if missing:
+    if missing and "id" not in present:
         raise ReadError([Problem("missing_column", f"记录缺少必需字段：{'、'.join(missing)}", path.name, 1, None, missing[0])])
     return Table(path.name, "json", 0, rows, "utf-8")

@@ -52,6 +52,7 @@ class StoreIndex:
         for n in store.iter_label(FIELD):
             sec = dict(n.edges).get(PART_OF, "")
             self.fields[(sec, n.props["name"])] = n.id
+        self.field_ids = set(self.fields.values())
         for n in store.iter_label(PROJECT_TYPE):
             e = dict(n.edges)
             self.types[(e.get("IN_SECTOR", ""), n.props["name"])] = n.id
@@ -88,9 +89,70 @@ def _split_value(value: str, unit: str) -> tuple[str | None, str]:
     return direction, v
 
 
+def _candidate_id(v: dict[str, str], cfg: dict) -> str | None:
+    """The id a row without 指标编码 would get (as rows_to_nodes derives it), or None when the row
+    cannot name one; only used to find the stored indicator the row updates, in one batch."""
+    cat = find_category(v.get("category", ""))
+    name = v.get("name", "").strip()
+    if cat is None or not name:
+        return None
+    sector_text = v.get("sector", "").strip()
+    scope = _lookup(cfg["scope_values"], v["scope"]) if v.get("scope") else ("industry" if sector_text else "general")
+    if scope != "industry":
+        return general_indicator_id(cat.code, name)
+    info = find_sector(sector_text) if sector_text else None
+    names = [p.strip() for p in _SPLIT.split(v.get("project_types", "")) if p.strip()]
+    return industry_indicator_id(info.code, names[0], name) if info and names else None
+
+
+def _stored_values(node: Node) -> tuple[dict[str, str], dict]:
+    """A stored indicator as row values (text, as a file would give them) plus its relations as
+    ids, which are carried over as they are when the file has no column for them."""
+    rec = indicator_record(node)
+    text = {"category": rec.get("category") or "", "name": rec.get("name") or "", "unit": rec.get("unit") or "",
+            "value_kind": rec.get("value_kind") or "", "direction": rec.get("direction") or "",
+            "typical_value": rec.get("typical_value") or "", "basis": rec.get("basis") or "",
+            "definition": rec.get("definition") or "", "formula": rec.get("formula") or "",
+            "data_source": rec.get("data_source") or "", "sector": rec.get("sector") or "",
+            "status": rec.get("status") or "active", "scope": rec.get("scope") or ""}
+    return text, {"project_types": list(rec.get("project_types") or []), "field": rec.get("field"),
+                  "synonyms": list(rec.get("synonyms") or [])}
+
+
+def _patch(row_values: dict[str, str], stored: Node) -> tuple[dict[str, str], dict, list[str]]:
+    """Row values of a row that updates ``stored``: the columns the file has win, the others keep
+    the stored values. Returns (values, carried relations, fields the row clears)."""
+    base, carried = _stored_values(stored)
+    given = {k: val for k, val in row_values.items()}
+    values = {**base, **given}
+    if "typical_value" in given and "direction" not in given:
+        values.pop("direction", None)     # the direction follows the new value (≥95% → ≥)
+    if ("typical_value" in given or "unit" in given) and "value_kind" not in given:
+        values.pop("value_kind", None)    # derived again from the new value and unit
+    if "sector" in given:
+        new = find_sector(given["sector"]) if given["sector"].strip() else None
+        if new is None or new.code != base["sector"]:
+            carried.pop("project_types", None)   # another sector: its types and field must be given
+            carried.pop("field", None)
+    for key in ("project_types", "field", "synonyms"):
+        if key in given:
+            carried.pop(key, None)
+    stored_rel = _stored_values(stored)[1]
+    cleared = [f for f, val in given.items() if not val.strip() and
+               (base.get(f) or (stored_rel.get(f) if f in stored_rel else None))]
+    return values, carried, cleared
+
+
 def rows_to_nodes(table: Table, index: StoreIndex) -> Resolved:
+    """Rows to nodes. A row whose indicator is already stored (by 指标编码, or by the id its
+    names give) is a patch: only the columns the file has change it; an empty cell in a present
+    column clears that field, with a warning naming what was cleared."""
     res = Resolved()
     cfg = column_config()
+    labels = {f: names[0] for f, names in cfg["fields"].items()}
+    wanted = {r.row: (r.values.get("id", "").strip() or _candidate_id(r.values, cfg)) for r in table.rows}
+    stored_by_id = {i: n for i, n in index.store.get_many({i for i in wanted.values() if i}).items()
+                    if n.label == INDICATOR}
     new_sectors: dict[str, Node] = {}
     new_fields: dict[str, Node] = {}
     new_types: dict[str, Node] = {}
@@ -101,12 +163,23 @@ def rows_to_nodes(table: Table, index: StoreIndex) -> Resolved:
 
     for row in table.rows:
         v = row.values
+        stored = stored_by_id.get(wanted.get(row.row) or "")
+        carried: dict = {}
+        cleared: list[str] = []
+        if stored is not None:
+            v, carried, cleared = _patch(row.values, stored)
 
         def problem(fieldname: str | None, code: str, msg: str) -> None:
             res.problems.append(Problem(code, msg, row.file, row.row,
                                         row.columns.get(fieldname or "", None), fieldname))
 
         before = len(res.problems)
+        if stored is None:
+            missing = [f for f in cfg["required"] if f not in row.values]
+            if missing:
+                what = f"指标编码 {row.values['id']} 在库中不存在，" if row.values.get("id") else ""
+                problem(missing[0], "missing_field", f"{what}新指标须填写：{'、'.join(labels[f] for f in missing)}")
+                continue
         cat = find_category(v.get("category", ""))
         if cat is None:
             names = "、".join(dict.fromkeys(c.name for c in category_index().values()))
@@ -156,12 +229,19 @@ def rows_to_nodes(table: Table, index: StoreIndex) -> Resolved:
         # project types and field
         pt_ids: list[str] = []
         fid = None
-        if sector is not None:
+        if sector is not None and "project_types" in carried:
+            pt_ids = list(carried["project_types"])   # the file has no 项目类型 column: kept as stored
+            fid = carried.get("field")
+            if not pt_ids:
+                problem("project_types", "missing_field", "行业专用指标必须填写项目类型")
+        elif sector is not None:
             field_name = v.get("field", "").strip()
-            if field_name:
+            if not field_name and carried.get("field"):
+                fid = carried["field"]
+            elif field_name:
                 fid = field_ids.get((sid, field_name)) or field_id(sector.code, field_name)
                 field_ids[(sid, field_name)] = fid
-                if fid not in index.fields.values():
+                if fid not in index.field_ids:
                     new_fields.setdefault(fid, field_node(Field(fid, field_name, sid)))
             names = [p.strip() for p in _SPLIT.split(v.get("project_types", "")) if p.strip()]
             if not names:
@@ -206,7 +286,8 @@ def rows_to_nodes(table: Table, index: StoreIndex) -> Resolved:
             basis=v.get("basis") or None, definition=v.get("definition", "").strip(),
             formula=(v.get("formula") or "").strip() or None,
             data_source=(v.get("data_source") or "").strip() or cat.default_source,
-            synonyms=[s.strip() for s in _SPLIT.split(v.get("synonyms", "")) if s.strip()],
+            synonyms=list(carried["synonyms"]) if "synonyms" in carried else
+            [s.strip() for s in _SPLIT.split(v.get("synonyms", "")) if s.strip()],
             status=status)
         if rec.formula in ("-", "—"):
             rec.formula = None
@@ -216,6 +297,10 @@ def rows_to_nodes(table: Table, index: StoreIndex) -> Resolved:
             node = indicator_node(rec)
             res.nodes.append(node)
             res.origin[node.id] = (row.file, row.row)
+            if cleared:
+                res.problems.append(Problem("field_cleared", f"指标 {iid}：清空了 {'、'.join(labels[f] for f in cleared)}"
+                                                             "（文件中这些列的单元格为空）", row.file, row.row,
+                                            None, cleared[0], severity="warning"))
     # the 21 categories come from ontology/data; upserting them is a no-op when unchanged and makes
     # a table loadable into an empty store (a bureau starting from its own library)
     extra = category_nodes() + list(new_sectors.values()) + list(new_fields.values()) + list(new_types.values())
