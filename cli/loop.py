@@ -162,7 +162,8 @@ def _store_args(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 
 def register(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("loop", help="绩效闭环：事前评估、运行监控与预警、绩效评价、预算调整建议、年度报告（以账号身份）")
+    text = "绩效闭环：事前评估、运行监控与预警、绩效评价、预算调整建议、年度报告（以账号身份）"
+    p = sub.add_parser("loop", help=text, description=text)
     p.set_defaults(func=cmd, loop_command=None)
     s = p.add_subparsers(dest="loop_command", metavar="子命令")
 
