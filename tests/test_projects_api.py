@@ -142,3 +142,25 @@ def test_token_errors_and_concurrent_approvals(work_app) -> None:
     assert sorted(codes) == [200, 409]
     events = client.get(f"/projects/{pid}/history", headers=unit).json()["events"]
     assert [e["action"] for e in events].count("approve") == 1
+
+
+def test_approved_tables_feed_the_acceptance_criterion(work_app) -> None:
+    from engine.acceptance import acceptance_scores, approved_use_counts
+    client, store = work_app
+    _, unit, reviewer = accounts(client)
+    ind = next(n for n in store.iter_label("Indicator") if n.props.get("status") == "active")
+    rows = ROWS + [{"level1": "产出指标", "level2": "数量指标", "name": ind.props["name"], "value": "≥1", "unit": "个"}]
+    pids = []
+    for _ in range(2):
+        pid = new_project(client, unit)["id"]
+        table = client.put(f"/projects/{pid}/targets", json={"revision": 0, "goals": GOALS, "rows": rows},
+                           headers=unit).json()
+        assert table["rows"][-1]["indicator"] == ind.id  # the row is linked to the library indicator
+        client.post(f"/projects/{pid}/submit", headers=unit)
+        pids.append(pid)
+    assert approved_use_counts(store).get(ind.id) is None  # submitted is not approved
+    client.post(f"/projects/{pids[0]}/approve", headers=reviewer)
+    assert approved_use_counts(store)[ind.id] == 1
+    client.post(f"/projects/{pids[1]}/approve", headers=reviewer)
+    assert approved_use_counts(store)[ind.id] == 2
+    assert acceptance_scores(store, ttl=0)[ind.id] == 1.0
