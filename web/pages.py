@@ -7,9 +7,9 @@ bearer token and call the JSON API from the browser, as any other client would."
 from __future__ import annotations
 
 import hashlib
-from datetime import date
 import threading
 from collections import OrderedDict
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode

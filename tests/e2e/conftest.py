@@ -107,7 +107,7 @@ class Guard:
 
     def __call__(self, route) -> None:
         url = route.request.url
-        if url.startswith(self.origin + "/") or url == self.origin or url.startswith(("data:", "blob:", "about:")):
+        if url.startswith((self.origin + "/", "data:", "blob:", "about:")) or url == self.origin:
             route.continue_()
         else:
             self.outside.append(url)
@@ -150,14 +150,11 @@ ACCOUNTS = {"edu": ("unit", "106"), "rev": ("reviewer", None), "mnt": ("maintain
 
 @pytest.fixture(scope="session")
 def accounts(base_url: str, live_db: str) -> dict[str, str]:
-    """The first admin is created on the store as the CLI does; the admin then creates the other
-    accounts over HTTP, as a bureau would. Returns username → password."""
+    """The first admin is created with the CLI (`zhibiao user add admin --role admin`, password on
+    stdin); the admin then creates the other accounts over HTTP, as a bureau would."""
     import json
-
-    from engine.accounts import add_user
-    from graph import open_store
-    with open_store(live_db) as store:
-        add_user(store, "admin", PASSWORD, "admin", None, "e2e")
+    subprocess.run([sys.executable, "-m", "cli", "user", "add", "admin", "--role", "admin", "--store", live_db],
+                   input=PASSWORD + "\n", text=True, cwd=ROOT, check=True, capture_output=True)
 
     def post(path: str, body: dict, token: str | None = None) -> dict:
         req = urllib.request.Request(base_url + path, data=json.dumps(body).encode(), method="POST",

@@ -197,3 +197,38 @@ def test_draft_by_keyboard_only(guarded, base_url, accounts):
     page.keyboard.press("Enter")
     page.locator("#save-status .okmsg", has_text="已保存为修订 1").wait_for()
     shot(page, "draft-keyboard")
+
+
+def test_work_pages_fit_a_phone_and_print(guarded, base_url, accounts):
+    """The draft and review pages with a real table at 375 px (tables scroll inside their box, the
+    page does not), and the review page's print view without navigation or buttons."""
+    if "project" not in STATE:
+        pytest.skip("依赖第一个测试创建的项目")
+    pid = STATE["project"]
+
+    def fits(page, name):
+        widths = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        shot(page, f"phone-{name}")
+        assert widths[0] <= widths[1], f"{name}: 页面宽 {widths[0]} > 屏幕 {widths[1]}"
+
+    unit = guarded(width=375, height=812, is_mobile=True)
+    login(unit, "edu")
+    unit.goto(f"/draft?project={pid}")
+    unit.locator("#rows .trow").first.wait_for()
+    fits(unit, "draft-table")
+
+    rev = guarded(width=375, height=812, is_mobile=True)
+    login(rev, "rev")
+    rev.goto(f"/review?project={pid}")
+    rev.locator("#review-table").wait_for()
+    fits(rev, "review-table")
+
+    desk = guarded()
+    login(desk, "rev")
+    desk.goto(f"/review?project={pid}")
+    desk.locator("#review-table").wait_for()
+    desk.emulate_media(media="print")
+    assert desk.locator("header.top").is_hidden() and desk.locator("#queue-panel").is_hidden()
+    assert desk.get_by_role("button", name="退回修改").is_hidden()
+    assert desk.locator("#review-table").is_visible()
+    shot(desk, "review-print")
