@@ -259,6 +259,43 @@ def _csr(rows: list[list[int]], dtype: Any = np.int32) -> tuple[np.ndarray, np.n
     return ptr, flat
 
 
+def _prefix_keys(blob: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """The 8 bytes starting at each position as a big-endian integer (zero-padded at the end), so
+    that sorting the keys sorts the positions by the text that follows them."""
+    padded = np.concatenate([np.asarray(blob, dtype=np.uint8), np.zeros(8, dtype=np.uint8)])
+    key = np.zeros(len(pos), dtype=np.uint64)
+    for j in range(8):
+        key = (key << np.uint64(8)) | padded[pos + j].astype(np.uint64)
+    return key
+
+
+def _sorted_suffixes(blob: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions sorted by their 8-byte prefix, with the keys: a substring index whose lookup is two
+    binary searches (plus a check of the bytes past the eighth for longer tokens) instead of a scan
+    of the whole blob."""
+    key = _prefix_keys(blob, pos)
+    order = np.argsort(key, kind="stable")
+    return key[order], pos[order].astype(np.int64)
+
+
+def _occurrences(blob: np.ndarray, keys: np.ndarray, spos: np.ndarray, token: bytes) -> np.ndarray:
+    """Ascending positions (among the indexed ones) where ``token`` occurs in ``blob``."""
+    head = token[:8]
+    lo_key = int.from_bytes(head.ljust(8, b"\x00"), "big")
+    hi_key = int.from_bytes(head.ljust(8, b"\xff"), "big")
+    lo = int(keys.searchsorted(np.uint64(lo_key), side="left"))
+    hi = int(keys.searchsorted(np.uint64(hi_key), side="right"))
+    pos = spos[lo:hi]
+    n = len(blob)
+    for j in range(8, len(token)):
+        if not len(pos):
+            break
+        inside = pos + j < n
+        pos = pos[inside]
+        pos = pos[np.asarray(blob[pos + j]) == token[j]]
+    return np.sort(pos)
+
+
 class SearchIndex:
     """Everything a query needs, precomputed from one snapshot; read-only once built, so any
     number of threads may query it while a newer one is being built. ``save`` writes it as .npy
@@ -505,6 +542,11 @@ class SearchIndex:
             "py_ini": np.frombuffer(ini_blob, dtype=np.uint8).copy(), "py_ini_off": ini_off,
             "py_full": np.frombuffer(full_blob, dtype=np.uint8).copy(), "py_full_off": full_off,
             "py_starts": np.array(starts, dtype=np.int64), "py_syl_ptr": syl_ptr,
+            **dict(zip(("py_ini_sa_key", "py_ini_sa_pos"), _sorted_suffixes(
+                np.frombuffer(ini_blob, dtype=np.uint8),
+                np.flatnonzero(np.frombuffer(ini_blob, dtype=np.uint8) > 1)))),
+            **dict(zip(("py_full_sa_key", "py_full_sa_pos"), _sorted_suffixes(
+                np.frombuffer(full_blob, dtype=np.uint8), np.array(starts, dtype=np.int64)))),
             "py_doc_ptr": ed_ptr, "py_doc": ed_doc, "py_where": ed_where, "py_ctx_ptr": ec_ptr, "py_ctx": ec_code,
             "py_text_blob": et_blob, "py_text_off": et_off,
         }
@@ -531,7 +573,8 @@ class SearchIndex:
         meta = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
         if meta.get("format") != FORMAT:
             raise ValueError(f"索引格式 {meta.get('format')} 与当前 {FORMAT} 不符")
-        arrays = {name: np.load(path / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in meta["arrays"]}
+        arrays = {name: np.load(path / f"{name}.npy", mmap_mode="r", allow_pickle=False).view(np.ndarray)
+                  for name in meta["arrays"]}  # plain views of the maps: memmap slicing is slow Python
         return cls(int(meta["version"]), _arrays=arrays, _meta=meta)
 
     # --- after build or load: small Python tables --------------------------------------------------
@@ -838,14 +881,15 @@ class SearchIndex:
 
     # pinyin ---------------------------------------------------------------------------------
     def _pinyin_matches(self, token: str) -> dict[int, tuple[float, int, int, str]]:
-        """Entry -> (score, first char, end char, 'initials'|'full') for one pinyin token: one
-        regex scan of each byte blob, the per-match arithmetic vectorised."""
+        """Entry -> (score, first char, end char, 'initials'|'full') for one pinyin token: its
+        occurrences come from the sorted-suffix tables (full pinyin: at syllable starts only), the
+        per-match arithmetic is vectorised."""
         out: dict[int, tuple[float, int, int, str]] = {}
         if len(token) < 2:
             return out
         a = self._arrays
-        pat = re.compile(re.escape(token).encode("ascii"))
-        pos = np.fromiter((m.start() for m in pat.finditer(memoryview(a["py_ini"]))), dtype=np.int64)
+        tok = token.encode("ascii")
+        pos = _occurrences(a["py_ini"], a["py_ini_sa_key"], a["py_ini_sa_pos"], tok)
         if len(pos):
             e = np.searchsorted(a["py_ini_off"], pos, side="right") - 1
             start = pos - a["py_ini_off"][e]
@@ -857,7 +901,7 @@ class SearchIndex:
                 s = int(start[i])
                 out[k] = (float(score[i]), s, s + len(token), "initials")
         if len(token) >= 3:
-            pos = np.fromiter((m.start() for m in pat.finditer(memoryview(a["py_full"]))), dtype=np.int64)
+            pos = _occurrences(a["py_full"], a["py_full_sa_key"], a["py_full_sa_pos"], tok)  # syllable starts
             if len(pos):
                 gs = a["py_starts"]
                 e = np.searchsorted(a["py_full_off"], pos, side="right") - 1
@@ -969,8 +1013,9 @@ class SearchIndex:
             return out
         cand, shared = np.unique(np.concatenate(parts), return_counts=True)
         names: dict[str, list[int]] = defaultdict(list)
-        for d in cand[shared >= need].tolist():
-            names[self.name_of(d)].append(d)
+        sel = cand[shared >= need]
+        for d, nm in zip(sel.tolist(), self._name[sel].tolist()):
+            names[nm].append(d)
         if not names:
             return out
         choices = list(names)

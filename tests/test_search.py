@@ -271,7 +271,8 @@ def test_cache_is_npy_files_mapped_read_only_and_old_versions_are_pruned(mini_st
     assert {p.suffix for p in folder.iterdir()} == {".npy", ".json"}
     engine._MEMO.clear()
     again = engine.build_index(mini_store)  # from disk this time
-    assert again is not first and isinstance(again._arrays["post_doc"], np.memmap)
+    post = again._arrays["post_doc"]
+    assert again is not first and isinstance(post.base, np.memmap) and not post.flags.writeable
     assert again.search("满意度")["hits"] == first.search("满意度")["hits"]
     for n in range(3):  # three more loads: only the newest two folders remain
         other = open_store(mini_store.url)

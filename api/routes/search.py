@@ -54,8 +54,57 @@ def warm(app: Any) -> threading.Thread:
     return t
 
 
+class SearchVariant(BaseModel):
+    """One indicator inside a grouped hit: the same name curated under another project type."""
+    id: str
+    sector: str
+    field: str | None
+    project_types: list[str]
+    category: str | None
+    unit: str | None
+    typical_value: Any = None
+    score: float
+
+
+class SearchHit(BaseModel):
+    """A hit. Indicators sharing one name are one hit (``group=true``, the default): ``id`` and the
+    indicator fields are those of the best-ranked one, ``project_types`` lists the project types of
+    all of them, ``variants`` lists each (id, sector, field, project types, unit, typical value)."""
+    model_config = ConfigDict(extra="allow")
+    id: str
+    name: str
+    category: str | None
+    category_code: str | None
+    level1: str | None
+    sector: str
+    sector_code: str | None
+    field: str | None
+    project_types: list[str]
+    unit: str | None
+    value_kind: str | None
+    direction: str | None
+    typical_value: Any = None
+    score: float
+    highlight: str = Field(description="名称，命中部分以 <em> 标出")
+    why: list[str] = Field(description="命中理由")
+    variants: list[SearchVariant] | None = Field(None, description="同名指标（group=true 时）")
+    variant_count: int | None = None
+
+
+class SearchPage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    total: int = Field(description="命中条数（group=true 时按名称计）")
+    total_indicators: int = Field(description="命中的指标数（分面按指标计）")
+    offset: int
+    limit: int
+    library_version: int
+    query: dict[str, Any] = Field(description="查询解读：拼音、容错、识别出的项目类型/领域/行业/类别、同义扩展")
+    hits: list[SearchHit]
+    facets: dict[str, list[dict[str, Any]]] = Field(description="行业、一级、二级类别、项目类型、指标值类型的计数")
+
+
 @router.get("/search", summary="检索指标：汉字、拼音、首字母、错别字均可；可按行业、领域、项目类型、类别筛选",
-            tags=["检索与推荐"])
+            tags=["检索与推荐"], responses={200: {"model": SearchPage, "description": "一页检索结果"}})
 def search(svc: Search,
            q: Annotated[str, text_param("查询词，如 学生满意度、xsmyd、xueshengmanyidu、校舍维修改造 验收", "")] = "",
            sector: Annotated[str | None, text_param("行业编码或名称，如 205 或 教育")] = None,
@@ -64,9 +113,12 @@ def search(svc: Search,
            category: Annotated[str | None, text_param("一级或二级类别编码、名称或简称，如 满意度、OUT-QTY")] = None,
            value_kind: Annotated[str | None, text_param("指标值类型：定量 或 定性")] = None,
            limit: Annotated[int, limit_param(10, 100)] = 10,
-           offset: Annotated[int, Query(ge=0, le=10000, description="跳过的条数（0 到 10000）")] = 0) -> dict[str, Any]:
+           offset: Annotated[int, Query(ge=0, le=10000, description="跳过的条数（0 到 10000）")] = 0,
+           group: Annotated[bool, Query(description="同名指标合并为一条（列出其全部项目类型与 variants）")] = True,
+           ) -> dict[str, Any]:
     return svc.search(q, sector=sector or None, field=field or None, project_type=project_type or None,
-                      category=category or None, value_kind=value_kind or None, limit=limit, offset=offset)
+                      category=category or None, value_kind=value_kind or None, limit=limit, offset=offset,
+                      group=group)
 
 
 @router.get("/suggest", summary="输入提示：指标名称、类别、行业、项目类型的前缀（汉字或拼音）", tags=["检索与推荐"])
