@@ -9,12 +9,14 @@ from typing import Any
 
 import yaml
 
-from engine.accounts import Principal, allowed as engine_allowed, policy as engine_policy, visible
+from engine.accounts import Principal, visible
+from engine.accounts import allowed as engine_allowed
+from engine.accounts import policy as engine_policy
 from engine.work_errors import WorkError
 
 from .config import DATA_DIR
 
-__all__ = ["Principal", "allowed", "require", "visible", "SYSTEM"]
+__all__ = ["SYSTEM", "Principal", "allowed", "require", "visible"]
 
 #: the principal of bulk loads run from the command line (generated years)
 SYSTEM = Principal("system", "admin", None)

@@ -9,7 +9,8 @@ requested, cut, cut rate. Weights, conclusions and standards: ``loop/data/weight
 ``loop/data/spending_standards.yaml``."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .config import rules
 from .errors import LoopInputError

@@ -6,8 +6,9 @@ project's proposed amount with a reason; the effect is summed per unit and for t
 Amounts are whole 元; a proposed amount is rounded half up to the 元."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Iterable
+from typing import Any
 
 from .config import rules
 from .errors import LoopInputError

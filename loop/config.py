@@ -6,7 +6,7 @@ directory given in ZHIBIAO_LOOP_DATA overrides the bundled files of the same nam
 from __future__ import annotations
 
 import os
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,7 @@ def read_rules(path: str | Path) -> dict[str, Any]:
     return doc
 
 
-@lru_cache(maxsize=None)
+@cache
 def _cached(path: str, mtime: float) -> dict[str, Any]:
     return read_rules(path)
 

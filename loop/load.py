@@ -6,7 +6,8 @@ Written in guarded batches (each batch creates only nodes that must not exist ye
 same year twice is refused, not duplicated), each with one audit entry of the ``system`` actor."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from engine import audit
 from graph.store import GraphStore, Node, Write

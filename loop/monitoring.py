@@ -11,8 +11,9 @@ Thresholds and which targets are core are data (``loop/data/thresholds.yaml``). 
 元 (int) so that totals add up exactly; percentages are rounded to 4 decimals before comparing."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
-from typing import Any, Iterable
+from typing import Any
 
 from .achievement import achievement
 from .config import rules
@@ -46,7 +47,7 @@ def check_plan(plan: Any, amount: int) -> list[int]:
     return out
 
 
-def pct(part: int | float, whole: int | float) -> float:
+def pct(part: float, whole: float) -> float:
     """part ÷ whole in percent, rounded to 4 decimals (0 when the whole is 0)."""
     return round(part / whole * 100, 4) if whole else 0.0
 

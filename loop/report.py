@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import io
 from collections import Counter
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 from xml.sax.saxutils import escape
 
 from .appraisal import summary as appraisal_summary

@@ -5,8 +5,9 @@ one guarded commit (compare-and-set on the records it read; 409 when another wri
 first). Errors are ``engine.work_errors.WorkError`` like the rest of the work graph."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Any, Callable
+from typing import Any
 
 from engine import audit
 from engine.work_errors import WorkError
@@ -14,11 +15,18 @@ from graph.store import GraphStore, Node, Write, WriteConflict
 
 from . import records as R
 from .access import Principal, require, visible
-from .appraisal import appraise, summary as appraisal_summary
+from .appraisal import appraise
+from .appraisal import summary as appraisal_summary
 from .budget import check_adjustment, propose
 from .config import rules
 from .errors import LoopError
-from .evaluation import check_key_evaluation, check_score, final_score, grade_of, self_evaluation
+from .evaluation import (
+    check_key_evaluation,
+    check_score,
+    final_score,
+    grade_of,
+    self_evaluation,
+)
 from .monitoring import all_warnings, as_date, assess, check_plan
 from .report import yearly
 
@@ -85,7 +93,7 @@ def _now() -> str:
 def set_plan(store: GraphStore, who: Principal, pid: str, months: Any) -> dict[str, Any]:
     """The unit's monthly spending plan (12 whole-元 amounts, total ≤ budget); replaces the previous one."""
     require(who, "plan.write")
-    node, proj = _project(store, who, pid, rows=False)
+    _, proj = _project(store, who, pid, rows=False)
     try:
         months = check_plan(months, proj["amount"])
     except LoopError as e:
@@ -184,7 +192,7 @@ def report_progress(store: GraphStore, who: Principal, pid: str, body: dict[str,
 def progress(store: GraphStore, who: Principal, pid: str) -> dict[str, Any]:
     """The plan, every report (oldest first) and the execution curve of a project."""
     require(who, "loop.read")
-    node, proj = _project(store, who, pid, rows=False)
+    _, proj = _project(store, who, pid, rows=False)
     from .report import execution_curve
     plan = store.get(R.plan_id(pid))
     reports = [R.public(n) for n in store.list(R.REPORT, {"project": pid}).items]
@@ -259,7 +267,7 @@ def act_on_warning(store: GraphStore, who: Principal, wid: str, action: Any, com
 def put_appraisal(store: GraphStore, who: Principal, pid: str, doc: Any) -> dict[str, Any]:
     """The reviewer's appraisal of a project: scores, cost checks, approved amount and every cut's reason."""
     require(who, "appraisal.write")
-    node, proj = _project(store, who, pid, rows=False)
+    _, proj = _project(store, who, pid, rows=False)
     if isinstance(doc, dict) and isinstance(doc.get("scores"), dict) and doc["scores"].get("target_quality") is None:
         # 绩效目标合理性 defaults to the review score the project's target table got (目标审核)
         table = store.get(f"{pid}/r{proj['revision']}") if proj["revision"] else None
@@ -323,7 +331,7 @@ def _update_evaluation(store: GraphStore, who: Principal, proj: dict[str, Any], 
 def put_self_evaluation(store: GraphStore, who: Principal, pid: str, body: Any) -> dict[str, Any]:
     """The unit's self-evaluation: actual per row (and its own rate for rows judged by hand) and funds spent."""
     require(who, "evaluation.self")
-    node, proj = _project(store, who, pid)
+    _, proj = _project(store, who, pid)
     if not isinstance(body, dict):
         raise WorkError("invalid", "bad_self_evaluation", "自评应为对象 {actuals, spent}")
     actuals = _actuals(body.get("actuals"), proj["rows"])
@@ -339,7 +347,7 @@ def put_self_evaluation(store: GraphStore, who: Principal, pid: str, body: Any) 
 def put_review(store: GraphStore, who: Principal, pid: str, body: Any) -> dict[str, Any]:
     """The bureau's review score (复核) with a comment."""
     require(who, "evaluation.review")
-    node, proj = _project(store, who, pid, rows=False)
+    _, proj = _project(store, who, pid, rows=False)
     if not isinstance(body, dict):
         raise WorkError("invalid", "bad_review", "复核应为对象 {score, comment}")
     try:
@@ -354,7 +362,7 @@ def put_review(store: GraphStore, who: Principal, pid: str, body: Any) -> dict[s
 def put_key_evaluation(store: GraphStore, who: Principal, pid: str, body: Any) -> dict[str, Any]:
     """A key evaluation (重点评价) by the bureau or a commissioned third party."""
     require(who, "evaluation.key")
-    node, proj = _project(store, who, pid, rows=False)
+    _, proj = _project(store, who, pid, rows=False)
     try:
         part = check_key_evaluation(body)
     except LoopError as e:
@@ -399,7 +407,7 @@ def proposals(store: GraphStore, who: Principal, year: int, unit: str | None = N
 def adjust_proposal(store: GraphStore, who: Principal, pid: str, body: Any) -> dict[str, Any]:
     """A reviewer's adjustment of one project's proposed amount, with the reason (kept with history)."""
     require(who, "proposal.adjust")
-    node, proj = _project(store, who, pid, rows=False)
+    _, proj = _project(store, who, pid, rows=False)
     if not isinstance(body, dict):
         raise WorkError("invalid", "bad_adjustment", "调整应为对象 {amount, reason}")
     try:

@@ -4,10 +4,10 @@ does not exist) and each allowed pair gets through (never 401/403/404, never a s
 expectation is written out here, not derived from loop/data/roles.yaml."""
 from __future__ import annotations
 
+from projects_support import GOALS, ROWS, work_app  # noqa: F401 (fixture)
+
 from engine.accounts import Principal, add_user
 from loop import service
-
-from projects_support import GOALS, ROWS, work_app  # noqa: F401 (fixture)
 
 PROJECT = {
     "get_appraisal": ("GET", "/projects/{pid}/appraisal"),

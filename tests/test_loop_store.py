@@ -10,7 +10,6 @@ from engine.work_errors import WorkError
 from graph import GraphStore, WriteConflict
 from loop import records as R
 from loop import service
-from loop.access import SYSTEM
 from loop.generate import generate_year
 from loop.load import load_year
 from loop.monitoring import assess
