@@ -6,7 +6,12 @@ to the project type the project is. The type is inferred from the project name a
 (its name, its keywords, its field and sector, and which indicator names the text matches), then
 its indicators are scored on explicit criteria (coverage, fit, detail, acceptance; weights in
 search/data/recommend.yaml) and picked per 二级 category with quotas, skipping near-duplicates,
-until every required kind is covered. Budget units see each score and the reason."""
+until every required kind is covered. Budget units see each score and the reason.
+
+Region-specific types (边境小康村建设 only in border counties) are offered only where they apply
+(search/regions.py, data in ontology/data/regions.yaml). With an amount, the quantities and unit
+costs are planned so that quantity × unit cost stays within it (search/budget.py); without one,
+the values are the library's typical values and the answer says they are placeholders."""
 from __future__ import annotations
 
 import math
@@ -21,7 +26,9 @@ from rapidfuzz import fuzz
 from engine.library import BadQuery, Library
 from ontology.nodes import PROJECT_TYPE, SECTOR
 
+from .budget import BudgetPlanner, UnitCostHistory, lines_for
 from .index import Doc, SearchIndex
+from .regions import Region, applies, resolve_region, scope_note
 from .text import DATA_DIR, bigrams
 
 
@@ -56,20 +63,31 @@ def suggested_value(doc: Doc, amount: float | None = None, period: str | None = 
 
 
 class Recommender:
-    def __init__(self, index: SearchIndex, library: Library | None = None):
+    def __init__(self, index: SearchIndex, library: Library | None = None,
+                 unit_cost_history: UnitCostHistory | None = None):
+        """``unit_cost_history``: the unit's own approved unit costs per indicator id, once the
+        project store records projects; budget planning prefers it to standards and typical values."""
         self.index = index
         self.library = library
         self.rules = rules()
         self.pts = [c for c in index.ctx.values() if c.label == PROJECT_TYPE]
+        self.planner = BudgetPlanner(self.rules, unit_cost_history)
+        self._inputs = re.compile("|".join(self.rules["input_patterns"]))
+        self._generic = re.compile("|".join(sorted(self.rules["type_generic_terms"], key=len, reverse=True)))
 
     # --- project type inference -----------------------------------------------------------------
     def infer_project_types(self, project: str, description: str = "", sector_ids: set[str] | None = None,
-                            top: int = 5) -> list[dict[str, Any]]:
-        """Project types ranked by evidence in the text, each with the terms that gave it away."""
+                            top: int = 5, region: Region | None = None) -> list[dict[str, Any]]:
+        """Project types ranked by evidence in the text, each with the terms that gave it away.
+        Types that do not apply in the unit's region (default: the city) are not offered."""
         ix = self.index
+        region = region or resolve_region(None)
         name, text = project.strip(), f"{project} {description}".strip()
-        text_bi = set(bigrams(text))
-        name_bi = set(bigrams(name))
+        # words every project name carries (项目, 工程, 补助, 建设, 农村 …) say nothing about its type:
+        # matched on them, 农村文化建设配套补助 looks like 农村公路建设
+        core = self._generic.sub(" ", name)
+        text_bi = set(bigrams(self._generic.sub(" ", text)))
+        name_bi = set(bigrams(core))
         # which indicator names the text mentions, aggregated per project type
         scores, it, _, _ = ix.score(text[:MAX_TEXT])
         by_pt: dict[str, float] = defaultdict(float)
@@ -80,6 +98,8 @@ class Recommender:
         out = []
         for c in self.pts:
             if sector_ids and c.sector_id not in sector_ids:
+                continue
+            if not applies(c.name, region):
                 continue
             matched: list[str] = []
             s = 0.0
@@ -93,7 +113,7 @@ class Recommender:
             pbi = set(bigrams(c.name))
             if pbi:
                 s += 1.5 * len(pbi & name_bi) / len(pbi) + 0.8 * len(pbi & text_bi) / len(pbi)
-            s += 0.6 * fuzz.partial_ratio(c.name, name) / 100 if len(name) >= 2 else 0.0
+            s += 0.6 * fuzz.partial_ratio(c.name, core) / 100 if len(core.strip()) >= 2 else 0.0
             fld = ix.ctx.get(c.parent or "")
             if fld and fld.name in text:
                 s += 0.5
@@ -167,7 +187,8 @@ class Recommender:
     # --- the recommendation ---------------------------------------------------------------------------
     def recommend(self, project: str, description: str = "", sector: str | None = None,
                   project_type: str | None = None, amount: float | None = None,
-                  period: str | None = None) -> dict[str, Any]:
+                  period: str | None = None, region: str | None = None) -> dict[str, Any]:
+        """``amount`` in 元; ``region`` the unit's county or city (default: the city itself)."""
         ix = self.index
         project = (project or "").strip()
         description = (description or "").strip()
@@ -178,8 +199,10 @@ class Recommender:
         if amount is not None and (not math.isfinite(amount) or amount < 0):
             raise BadQuery("bad_amount", f"项目金额须为非负数（元），收到 {amount}")
         sector_ids = ix.resolve(SECTOR, sector) if sector else None
+        where = resolve_region(region)
         text = f"{project} {description}".strip()
-        candidates = self.infer_project_types(project, description, sector_ids)
+        candidates = self.infer_project_types(project, description, sector_ids, region=where)
+        notes: list[str] = []
         if project_type:
             pt_ids = ix.resolve(PROJECT_TYPE, project_type,
                                 next(iter(sector_ids)) if sector_ids and len(sector_ids) == 1 else None)
@@ -187,6 +210,9 @@ class Recommender:
             chosen = given[:1] or [{"id": sorted(pt_ids)[0], "name": ix.ctx[sorted(pt_ids)[0]].name,
                                     "score": None, "matched": []}]
             chosen[0]["given"] = True
+            if not applies(chosen[0]["name"], where):
+                notes.append(f"项目类型「{chosen[0]['name']}」{scope_note(chosen[0]['name']) or '不适用于本地区'}，"
+                             f"而单位所在地区为「{where.name}」：请确认")
             candidates = chosen + [c for c in candidates if c["id"] != chosen[0]["id"]]
             selected = [chosen[0]["id"]]
         else:
@@ -213,6 +239,11 @@ class Recommender:
             doc = ix.docs[d]
             if not doc.kind:  # evaluation-only categories do not belong in a target table
                 continue
+            if self._inputs.search(doc.name):  # fund inputs are not performance targets (domain.md)
+                continue
+            if doc.props.get("typical_value") in (None, "", "-") and not (
+                    amount and doc.category == "COST-ECO" and (doc.props.get("unit") or "") in self.rules["money_units"]):
+                continue  # no value to propose: the row would go into the table empty
             cov, hit = self._coverage(doc, terms)
             scored.append([doc, fit, cov, hit, self._detail(doc)])
         max_cov = max((s[2] for s in scored), default=0.0) or 1.0
@@ -245,6 +276,8 @@ class Recommender:
                     continue
                 picked[cat].append(r)
                 chosen_docs.append(doc)
+        if amount:
+            self._ensure_pair(picked, rows, chosen_docs)
         kinds_covered = {ix.docs[r[1].idx].kind for rs in picked.values() for r in rs}
         for kind in self.rules["required_kinds"]:  # fill a missing kind from anything that has it
             if kind in kinds_covered:
@@ -257,13 +290,16 @@ class Recommender:
                     break
 
         groups = []
+        budget_rows = []
         for cat in sorted(picked, key=lambda c: ix.category_order.get(c, (99, 99))):
             if not picked[cat]:
                 continue
             first = picked[cat][0][1]
+            items = [self._item(r, selected, prim_ctx.name, amount, period) for r in picked[cat]]
+            budget_rows += [(it, cat, r[1].props.get("typical_value")) for it, r in zip(items, picked[cat])]
             groups.append({"level1": first.level1_name, "level2": first.category_name, "code": cat,
-                           "kind": first.kind,
-                           "indicators": [self._item(r, selected, prim_ctx.name, amount, period) for r in picked[cat]]})
+                           "kind": first.kind, "indicators": items})
+        budget = self.planner.plan(lines_for(budget_rows, self.planner.dims), amount)
         required = self.rules["required_kinds"]
         sec = ix.ctx.get(prim_ctx.sector_id or "")
         return {"project": project, "library_version": ix.version,
@@ -273,7 +309,63 @@ class Recommender:
                 "groups": groups,
                 "coverage": {"required": required, "covered": [k for k in required if k in kinds_covered],
                              "missing": [k for k in required if k not in kinds_covered]},
-                "weights": w, "terms": list(terms)[:30]}
+                "budget": budget, "type_inference": self._type_inference(candidates, project_type),
+                "region": {"name": where.name, "border": where.border, "known": where.known,
+                           "default": where.defaulted},
+                "notes": notes, "weights": w, "terms": list(terms)[:30]}
+
+    def _type_inference(self, candidates: list[dict[str, Any]], given: str | None) -> dict[str, Any]:
+        """Say why the type was chosen, and offer the top 3 when the evidence does not single one out."""
+        if given or not candidates:
+            return {"sure": True, "reason": "项目类型由申报单位指定" if given else "", "alternatives": []}
+        top = candidates[0]
+        second = candidates[1]["score"] if len(candidates) > 1 else 0.0
+        sure = top["score"] >= self.rules["type_sure"]["min_score"] and \
+            second <= top["score"] * self.rules["type_sure"]["max_second_ratio"]
+        why = f"项目名称和说明中出现「{'」「'.join(top['matched'][:4])}」" if top["matched"] else "项目文本与该类型指标的用词最接近"
+        reason = f"推断为「{top['name']}」（{top['sector']} → {top['field']}）：{why}"
+        if not sure:
+            reason += "；依据不够充分，请从前三个候选中确认"
+        return {"sure": sure, "reason": reason,
+                "alternatives": [] if sure else [{"id": c["id"], "name": c["name"], "sector": c["sector"],
+                                                  "score": c["score"], "matched": c["matched"]}
+                                                 for c in candidates[:3]]}
+
+    def _ensure_pair(self, picked: dict[str, list[tuple]], rows: list[tuple], chosen: list[Doc]) -> None:
+        """With an amount, the set needs a unit cost that prices one of its quantities: swap in the
+        best-scored unit cost of the same project type that does (or a quantity a unit cost prices)."""
+        pl = self.planner
+        qty = [r for r in picked.get("OUT-QTY", [])]
+        costs = [r for r in picked.get("COST-ECO", [])]
+
+        def pairs(c: Doc, q: Doc) -> bool:
+            return pl.quantity_factor(c.props.get("unit") or "", q.props.get("unit") or "") is not None
+        if any(pairs(c[1], q[1]) for c in costs for q in qty):
+            return
+        for r in rows:  # rows are sorted best first
+            d = r[1]
+            if d.category != "COST-ECO" or r[2]["fit"] < self.rules["fit"]["secondary"] or d in chosen:
+                continue
+            if pl.split_cost_unit(d.props.get("unit") or "") and any(pairs(d, q[1]) for q in qty):
+                if len(costs) >= self.rules["quotas"]["COST-ECO"]:
+                    out = min(costs, key=lambda x: x[0])
+                    picked["COST-ECO"].remove(out)
+                    chosen.remove(out[1])
+                picked["COST-ECO"].append(r)
+                chosen.append(d)
+                return
+        for r in rows:
+            d = r[1]
+            if d.category != "OUT-QTY" or r[2]["fit"] < self.rules["fit"]["secondary"] or d in chosen:
+                continue
+            if any(pairs(c[1], d) for c in costs):
+                if len(qty) >= self.rules["quotas"]["OUT-QTY"]:
+                    out = min(qty, key=lambda x: x[0])
+                    picked["OUT-QTY"].remove(out)
+                    chosen.remove(out[1])
+                picked["OUT-QTY"].append(r)
+                chosen.append(d)
+                return
 
     def _item(self, row: tuple, selected: list[str], primary_name: str, amount: float | None,
               period: str | None) -> dict[str, Any]:
