@@ -108,3 +108,41 @@ def test_jsonld_round_trip(seeded_store, tmp_path: Path) -> None:
         load_file(path, other, shacl=False)
         assert {n.id: n.content_hash() for n in other.snapshot()[1]} == \
             {n.id: n.content_hash() for n in seeded_store.snapshot()[1]}
+
+
+NEW_TYPES = ("公用经费和日常运转", "药品化妆品医疗器械抽检与监管", "党校主体班培训", "民办幼儿园补助", "畜禽养殖补贴",
+             "宗教事务和寺庙管理", "生态岗位", "极高海拔生态搬迁", "内地西藏班", "一村一幼", "雪顿节和藏历新年活动",
+             "拉萨河治理", "南北山绿化", "人畜分离")
+
+
+def test_the_citys_common_and_plateau_types_are_there(catalogue) -> None:
+    """issue 11: types units of the city file every year, each with indicators of every kind and
+    at least one qualitative indicator whose value states its criterion (a standard or a score)."""
+    from review.values import parse_value
+    names = {pt.name: pt.id for pt in catalogue.project_types.values()}
+    required = set(field_rules()["required_kinds_per_project_type"])
+    for t in NEW_TYPES:
+        inds = [i for i in catalogue.indicators if names[t] in i.project_types]
+        assert len(inds) >= 14 and required <= {category_index()[i.category].kind for i in inds}, t
+    qualitative = [i for i in catalogue.indicators if i.value_kind == "定性" and i.scope == "industry"]
+    assert all(parse_value(i.typical_value or "").kind in ("standard", "quantity") for i in qualitative), \
+        [(i.name, i.typical_value) for i in qualitative if parse_value(i.typical_value or "").kind not in
+         ("standard", "quantity")]
+
+
+def test_rates_are_not_written_at_least_100_percent(catalogue) -> None:
+    """"≥100%" of a rate that cannot exceed 100% is "=100%"; only ratios that can exceed it keep ≥."""
+    bad = [i.name for i in catalogue.indicators if i.unit == "%" and i.direction == "≥"
+           and i.typical_value == "100" and "保值增值" not in i.name]
+    assert not bad, bad
+
+
+def test_region_rules_name_existing_types_and_regions(catalogue) -> None:
+    from search.regions import region_data
+    data = region_data()
+    names = {pt.name for pt in catalogue.project_types.values()}
+    assert set(data["project_types"]) <= names
+    assert data["city"] in data["regions"]
+    assert all(r["parent"] is None or r["parent"] in data["regions"] for r in data["regions"].values())
+    lhasa = [n for n, r in data["regions"].items() if r["parent"] == data["city"]]
+    assert lhasa and not any(data["regions"][n].get("border") for n in lhasa)  # no Lhasa county is a border county
