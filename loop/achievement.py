@@ -1,14 +1,14 @@
 """Achievement of one target (指标完成率), direction-aware.
 
 The promised value and the reported actual are both read by the project's one value parser
-(``review.values.parse_value``); this module only judges one against the other:
+(``ontology.values.parse_value``); this module only judges one against the other:
 
 - "≥ 95%" (also =, ≈, >): actual ÷ target (over-achievement shows above 100%);
 - "≤ 500万元" (also <): target ÷ actual, capped at 100%: spending less than a cap is achieved;
 - a range "90%-95%": reaching its lower bound is achieved, below it actual ÷ lower bound;
 - a date or period: done on or before the (end) date is 100%, later is 0%;
 - a grade (优/良/中/差 …): the grade reached against the grade promised, on the scales of
-  ``review/data/values.yaml``; a named standard: met or not;
+  the parser's grammar file; a named standard: met or not;
 - a missing actual is *not reported*, never a shortfall; a vague target is *not measurable*.
 
 Word lists (not-achieved words, grade aliases) are in ``loop/data/thresholds.yaml``."""
@@ -19,7 +19,10 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
-from review.values import ParsedValue, lexicon, parse_value
+try:   # the project's one value parser, moved from review/ to ontology/: either place works
+    from ontology.values import ParsedValue, lexicon, parse_value
+except ImportError:  # pragma: no cover - a tree from before the move
+    from review.values import ParsedValue, lexicon, parse_value  # type: ignore[no-redef]
 
 from .config import rules
 

@@ -123,6 +123,16 @@ def check_key_evaluation(doc: dict[str, Any]) -> dict[str, Any]:
         if len(v) > limit:
             raise LoopInputError("too_long", f"{f}：不超过 {limit} 字", f"key.{f}")
         out[f] = v.strip()
+    standard = doc.get("standard")
+    if standard is not None:
+        from .appraisal import standards_by_code
+        known = standards_by_code()
+        if standard not in known:
+            raise LoopInputError("unknown_standard", f"standard：未知的支出标准「{standard}」；可选：{'、'.join(sorted(known))}",
+                                 "key.standard")
+        out["standard"] = {"code": standard, "name": known[standard]["name"]}
+    elif scope == "spending_standard":
+        out["standard"] = None   # the evaluated standard may also be named only in the scope text
     if kind == "third_party" and out["evaluator"] in ("财政局", "市财政局"):
         raise LoopInputError("bad_key_evaluation", "evaluator：第三方评价应写受托机构名称", "key.evaluator")
     return out

@@ -33,7 +33,7 @@ from .report import yearly
 MAX_TEXT = 2000
 MAX_ROWS = 500
 MAX_ACTUAL = 200
-RETRIES = 3
+RETRIES = 5  # a part of an evaluation written while others write theirs: re-read and re-apply
 
 
 # --- plumbing ---------------------------------------------------------------------------------

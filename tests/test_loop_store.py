@@ -212,3 +212,37 @@ def test_appraisal_and_proposal_adjustment(year_store) -> None:
 def test_library_version_does_not_move(year_store) -> None:
     store, _ = year_store
     assert store.version() == 0 and store.snapshot()[1] == []
+
+
+def test_evaluation_parts_written_at_once_are_all_kept(year_store) -> None:
+    """Self-evaluation, review and key evaluation written by three threads at the same moment: each
+    guarded write re-reads and re-applies its part, so none is lost."""
+    import threading
+    store, y = year_store
+    p = next(p for p in y.projects if p["id"] not in y.self_evaluations)
+    owner = unit_of(p["unit"])
+    key = {"kind": "bureau", "scope": "spending_standard", "standard": "STD-TRAIN-DAY", "evaluator": "市财政局",
+           "method": "标准测算对比", "score": 66, "findings": "定额偏高", "recommendations": "下调定额"}
+    jobs = [lambda: service.put_self_evaluation(store, owner, p["id"], {"actuals": [], "spent": p["amount"]}),
+            lambda: service.put_review(store, REVIEWER, p["id"], {"score": 81, "comment": "复核"}),
+            lambda: service.put_key_evaluation(store, REVIEWER, p["id"], key)]
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(jobs))
+
+    def run(job) -> None:
+        start.wait()
+        try:
+            job()
+        except BaseException as e:   # noqa: BLE001 - reported by the assertion below
+            errors.append(e)
+    threads = [threading.Thread(target=run, args=(j,)) for j in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    ev = service.get_evaluation(store, REVIEWER, p["id"])
+    assert ev["etag"] == 3 and ev["self"] and ev["review"]["score"] == 81
+    assert ev["key"]["standard"] == {"code": "STD-TRAIN-DAY", "name": "培训费（综合定额）"}
+    assert (ev["final_score"], ev["final_source"]) == (66, "key")
+    assert audit_actions(store, R.evaluation_id(p["id"])).count("evaluation.key") == 1
