@@ -169,6 +169,7 @@ def main() -> None:
     results: dict[str, dict[str, float]] = {}
     with open_store(f"sqlite:///{tmp / 'bench.db'}") as store:
         results["embedded"] = run(store, lib, args.units, args.repeat)
+    print("嵌入式：", {k: round(v, 1) for k, v in results["embedded"].items()}, flush=True)
     if args.neo4j:
         from graph.neo4j_store import Neo4jStore
         store = open_store(args.neo4j)

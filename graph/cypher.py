@@ -60,6 +60,8 @@ NEIGHBOURS = ("MATCH (n:ZNode {id: $id}) "
               "CALL (n) { MATCH (n)-[r]->(m:ZNode) RETURN type(r) AS edge, 'out' AS direction, m "
               "UNION ALL MATCH (n)<-[r]-(m:ZNode) RETURN type(r) AS edge, 'in' AS direction, m } "
               "RETURN edge, direction, m.id AS id ORDER BY direction DESC, edge, id")
-WIPE = "MATCH (n) WHERE n:ZNode OR n:ZLoad OR n:ZMeta DETACH DELETE n"
+# in batches: one transaction for a whole work graph (100k nodes) outgrows a small server's transaction memory
+WIPE = ("MATCH (n) WHERE n:ZNode OR n:ZLoad OR n:ZMeta "
+        "CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 5000 ROWS")
 FULLTEXT_QUERY = ("CALL db.index.fulltext.queryNodes($index, $text, {limit: $limit}) YIELD node, score "
                   "WHERE node.status = 'active' RETURN node.id AS id, node.name AS name, score")
