@@ -27,10 +27,10 @@ TYPE_RANK = {SECTOR: 0, CATEGORY: 1, LEVEL1: 1, PROJECT_TYPE: 2, FIELD: 3, "indi
 class Suggester:
     def __init__(self, index: SearchIndex):
         self.index = index
-        counts = Counter(d.name for d in index.docs)
+        counts = Counter(index.names)  # the name column, without making a Doc per indicator
         entries: list[tuple[str, str, int, str | None]] = [(n, "indicator", c, None) for n, c in counts.items()]
         for c in index.ctx.values():
-            entries.append((c.name, c.label, len(c.docs), c.id))
+            entries.append((c.name, c.label, len(index.ctx_doc_array(c.code)), c.id))
         self.entries = entries
         self.by_text = sorted((e[0], i) for i, e in enumerate(entries))
         full, ini = [], []
