@@ -80,9 +80,11 @@ def group_hits(hits: list[dict]) -> list[dict]:
                                      "id": h["id"], "category": h.get("category"), "level1": h.get("level1"),
                                      "unit": h.get("unit"), "value_kind": h.get("value_kind"),
                                      "why": h.get("why") or [], "uses": []}
-        g["uses"].append({"id": h["id"], "sector": h.get("sector"), "field": h.get("field"),
-                          "project_types": h.get("project_types") or [],
-                          "value": f"{h.get('direction') or ''}{h.get('typical_value') or ''}{h.get('unit') or ''}"})
+        value = f"{h.get('direction') or ''}{h.get('typical_value') or ''}{h.get('unit') or ''}"
+        # one entry per project type: an indicator node may apply to several, and a name to several nodes
+        for pt in h.get("project_types") or [None]:
+            g["uses"].append({"id": h["id"], "sector": h.get("sector"), "field": h.get("field"),
+                              "project_type": pt, "value": value})
     return list(groups.values())
 
 
