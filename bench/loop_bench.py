@@ -6,6 +6,7 @@ reports each) from the store, on the embedded store and on Neo4j.
 
 For each store: the time to load the year, then the median of ``--runs`` computations of all warnings
 from the stored plans, targets and each project's latest report (``loop.service.compute_warnings``),
+after checking that the yearly report read back from the store reproduces the generator's totals,
 and the median of the bureau's warning list (``list_warnings`` over the stored warnings). The named
 baseline, run in the same process, is the pure computation over the generator's in-memory year
 (no store): the ratio says what reading the year from the store costs. Every store must find the
@@ -55,10 +56,26 @@ def median_of(fn, runs: int) -> tuple[float, object]:
     return statistics.median(times), out
 
 
+def check_totals(name: str, rep: dict, y: Year) -> None:
+    """The yearly report read back from the store reproduces the generator's declared totals to the 元."""
+    t = y.totals
+    got = {"projects": rep["projects"]["count"], "units": rep["projects"]["units"], "budget": rep["projects"]["amount"],
+           "monitored": {k: rep["monitoring"][k] for k in ("projects", "units", "amount")},
+           "evaluated": {"projects": rep["evaluation"]["key_evaluated"], "amount": rep["evaluation"]["key_amount"]},
+           "appraised": {k: rep["appraisal"][k] for k in ("projects", "requested", "cut")}}
+    want = {k: t[k] for k in got}
+    assert got == want, f"{name}: 年度报告合计 {got} 与生成输入 {want} 不一致"
+    print(f"{name:8s} 年度报告合计与生成输入一致：{t['projects']} 个项目 {t['budget'] / 1e8:.2f} 亿元；监控 "
+          f"{t['monitored']['projects']} 个 {t['monitored']['amount'] / 1e8:.2f} 亿元；重点评价 {t['evaluated']['projects']} 个 "
+          f"{t['evaluated']['amount'] / 1e8:.2f} 亿元；事前评估 {t['appraised']['projects']} 个，申请 "
+          f"{t['appraised']['requested'] / 1e8:.2f} 亿元，核减 {t['appraised']['cut'] / 1e8:.2f} 亿元")
+
+
 def bench_store(name: str, store: GraphStore, y: Year, runs: int, expected: list[tuple], base: float) -> None:
     t = time.perf_counter()
     counts = load_year(store, y)
     load = time.perf_counter() - t
+    check_totals(name, service.yearly_report(store, REVIEWER, y.year), y)
     med, ws = median_of(lambda: service.compute_warnings(store, y.year), runs)
     assert key(ws) == expected, f"{name}: 预警与基线不一致"
     med_list, listed = median_of(lambda: service.list_warnings(store, REVIEWER, year=y.year, limit=500), runs)
