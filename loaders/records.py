@@ -17,6 +17,7 @@ from ontology.nodes import (category_nodes, FIELD, INDICATOR, LABELS, PART_OF, P
 from ontology.problems import Problem
 from ontology.model import Sector
 from ontology.rules import check_indicator
+from ontology.values import stored_value
 from ontology.vocab import category_index, find_category, find_sector, sectors
 
 from .readers import Table, column_config
@@ -28,8 +29,6 @@ _DIRECTION_WORDS = {
     "≤": "≤", "<=": "≤", "＜＝": "≤", "反向": "≤", "不高于": "≤", "不超过": "≤", "小于等于": "≤", "以内": "≤",
     "控制在": "≤", "<": "≤", "=": "=", "＝": "=", "等于": "=", "达到": "=", "区间": "区间", "定性": "定性",
 }
-_VALUE_PREFIX = re.compile(r"^(≥|≤|>=|<=|＞＝|＜＝|>|<|=|＝|不低于|不少于|不高于|不超过|控制在|达到)\s*")
-_RANGE_VALUE = re.compile(r"^(\d+(?:\.\d+)?)\s*%?\s*[-~～—至]\s*(\d+(?:\.\d+)?)\s*%?$")
 
 
 @dataclass
@@ -69,24 +68,9 @@ def _lookup(values: dict[str, list[str]], text: str) -> str | None:
 
 
 def _split_value(value: str, unit: str) -> tuple[str | None, str]:
-    """'≥95%' → ('≥', '95'); '90%-95%' → ('区间', '90-95'); plain '95' → (None, '95')."""
-    v = value.strip()
-    m = _RANGE_VALUE.match(v)
-    if m:
-        return "区间", f"{m.group(1)}-{m.group(2)}"
-    direction = None
-    m = _VALUE_PREFIX.match(v)
-    if m:
-        direction = _DIRECTION_WORDS.get(m.group(1), None)
-        v = v[m.end():]
-    for suffix in sorted({unit, "%", "以上", "以内", "以下"} - {""}, key=len, reverse=True):
-        if v.endswith(suffix) and v[: -len(suffix)].strip():
-            if suffix in ("以上",):
-                direction = direction or "≥"
-            if suffix in ("以内", "以下"):
-                direction = direction or "≤"
-            v = v[: -len(suffix)].strip()
-    return direction, v
+    """'≥95%' → ('≥', '95'); '90%-95%' → ('区间', '90-95'); '达到预期' → (None, '达到预期'): the value grammar's
+    stored form (ontology/values.py), so an exported value loads back as it was."""
+    return stored_value(value, unit)
 
 
 def _candidate_id(v: dict[str, str], cfg: dict) -> str | None:

@@ -9,10 +9,9 @@ from functools import lru_cache
 
 import yaml
 
+from .values import plain_number, plain_range
 from .vocab import BASES, DATA_DIR, DIRECTIONS, STATUSES, VALUE_KINDS, category_index, units
 
-_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
-_RANGE = re.compile(r"^(-?\d+(?:\.\d+)?)\s*[-~～—至]\s*(-?\d+(?:\.\d+)?)$")
 _FORBIDDEN_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
@@ -31,20 +30,6 @@ def validation_hash() -> str:
                  DATA_DIR / "categories.yaml", DATA_DIR / "sectors.yaml"):
         h.update(path.read_bytes())
     return h.hexdigest()
-
-
-def parse_number(text: str | None) -> float | None:
-    if text is None:
-        return None
-    t = text.strip().rstrip("%").strip()
-    return float(t) if _NUMBER.match(t) else None
-
-
-def parse_range(text: str | None) -> tuple[float, float] | None:
-    if not text:
-        return None
-    m = _RANGE.match(text.strip().replace("%", ""))
-    return (float(m.group(1)), float(m.group(2))) if m else None
 
 
 def check_text(value: str | None, field: str) -> list[tuple[str, str, str]]:
@@ -112,7 +97,7 @@ def check_indicator(rec: dict) -> list[tuple[str, str, str]]:
             return out
         nums: list[float] = []
         if direction == "区间":
-            rng = parse_range(value)
+            rng = plain_range(value)
             if rng is None:
                 out.append(("typical_value", "bad_value", f"区间值应写成 下限-上限，实际为 {value!r}"))
             else:
@@ -120,7 +105,7 @@ def check_indicator(rec: dict) -> list[tuple[str, str, str]]:
                 if rng[0] > rng[1]:
                     out.append(("typical_value", "bad_value", f"区间下限大于上限：{value!r}"))
         else:
-            n = parse_number(value)
+            n = plain_number(value)
             if n is None:
                 out.append(("typical_value", "bad_value", f"定量指标的指标值应为数字，实际为 {value!r}"))
             else:

@@ -20,15 +20,19 @@ from ontology.vocab import category_index, find_sector
 
 from .classify import (Index, Prediction, Ref, _bigrams, category_info, predict, project_type_of, rewrite_candidates,
                        suggest)
-from .values import ParsedValue, clean_name, parse_value
+from ontology.values import ParsedValue, clean_name, parse_value
+from ontology.values import lexicon as value_lexicon
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 
 @lru_cache(maxsize=1)
 def config() -> dict[str, Any]:
-    """rules.yaml, read once."""
-    return yaml.safe_load((DATA_DIR / "rules.yaml").read_text(encoding="utf-8"))
+    """rules.yaml, read once, with the vague word lists of the value grammar (one list for both)."""
+    c = yaml.safe_load((DATA_DIR / "rules.yaml").read_text(encoding="utf-8"))
+    lx = value_lexicon()
+    c["vague_words"], c["vague_verbs"] = list(lx["vague_words"]), list(lx["vague_verbs"])
+    return c
 
 
 @lru_cache(maxsize=1)
@@ -622,7 +626,6 @@ def _unit_cost_yuan(pv: ParsedValue) -> tuple[float, str, float] | None:
 
 
 def lexicon_money() -> dict[str, float]:
-    from .values import lexicon as value_lexicon
     return {k: float(v) for k, v in value_lexicon()["money_base"].items()}
 
 

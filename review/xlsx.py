@@ -160,7 +160,7 @@ def _info(grid: list[list[str]], header: int) -> tuple[dict[str, Any], dict[str,
 
 
 def _amount(text: str, label: str, warnings: list[str]) -> float | None:
-    from .values import parse_value
+    from ontology.values import parse_value
     pv = parse_value(text)
     if pv.number is None:
         warnings.append(f"项目资金「{text}」不是数字，未用于成本核对")
