@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -18,13 +17,16 @@ SEVERITY_LABEL = {"error": "必须修改", "warning": "建议修改", "info": "�
 
 
 def max_file_bytes() -> int:
-    """Same limit as the HTTP upload (ZHIBIAO_MAX_CHECK_MB, default 5)."""
-    return int(float(os.environ.get("ZHIBIAO_MAX_CHECK_MB", "5")) * 1024 * 1024)
+    """Same limit as the HTTP upload (ZHIBIAO_MAX_CHECK_MB; limits/limits.yaml)."""
+    from limits import mb
+    return mb("max_check_mb")
 
 
 def read_document(path: Path) -> dict[str, Any]:
     """The check_table document of a JSON or XLSX file; ValueError with a Chinese message."""
+    from limits import LimitExceeded
     from review import XlsxError, read_workbook
+    from review.document import InvalidDocument, check_document, describe
     if not path.exists():
         raise ValueError(f"[not_found] 文件不存在：{path}")
     size = path.stat().st_size
@@ -33,13 +35,28 @@ def read_document(path: Path) -> dict[str, Any]:
     data = path.read_bytes()
     if data.startswith(b"PK") or path.suffix.lower() in (".xlsx", ".xlsm"):
         try:
-            return read_workbook(data)
-        except XlsxError as e:
+            return read_workbook(data)   # the same limits as the HTTP upload (limits.xlsx_guard)
+        except (XlsxError, LimitExceeded) as e:
             raise ValueError(f"[{e.code}] {e.message}") from None
     try:
-        return json.loads(data.decode("utf-8-sig"))
+        doc = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ValueError(f"[bad_json] 不是有效的 JSON 或 XLSX 文件：{e}") from None
+        where = f"第 {e.lineno} 行第 {e.colno} 列：" if isinstance(e, json.JSONDecodeError) else ""
+        raise ValueError(f"[bad_json] 不是有效的 JSON 或 XLSX 文件：{where}{e}") from None
+    try:
+        check_document(doc)              # the same strict checks as POST /targets/check
+    except LimitExceeded as e:
+        raise ValueError(f"[{e.code}] {e.message}") from None
+    except InvalidDocument as e:
+        raise ValueError(f"[invalid_parameter] 目标表字段不正确：{describe(e.errors)}") from None
+    return doc
+
+
+def _row_label(doc: dict[str, Any], index: int) -> str:
+    """'第 3 行' (1-based, in the submitted list), or 'Excel 第 12 行' for a row read from a sheet."""
+    src = (doc.get("rows") or [])[index] if index < len(doc.get("rows") or []) else {}
+    xlsx_row = src.get("xlsx_row") if isinstance(src, dict) else None
+    return f"Excel 第 {xlsx_row} 行" if xlsx_row else f"第 {index + 1} 行"
 
 
 def render(result: dict[str, Any], doc: dict[str, Any]) -> str:
@@ -53,7 +70,7 @@ def render(result: dict[str, Any], doc: dict[str, Any]) -> str:
     if not flags:
         lines.append("未发现问题。")
     for f in flags:
-        where = "整表" if f["row"] is None else f"第 {f['row'] + 1} 行「{rows[f['row']]['name']}」"
+        where = "整表" if f["row"] is None else f"{_row_label(doc, f['row'])}「{rows[f['row']]['name']}」"
         lines.append(f"[{SEVERITY_LABEL.get(f['severity'], f['severity'])}] {f['code']}  {where}")
         lines.append(f"    {f['message']}")
         if f.get("suggestion"):

@@ -35,11 +35,38 @@ def seed_enabled(args: argparse.Namespace) -> bool:
     return not getattr(args, "no_seed", False) and os.environ.get("ZHIBIAO_SEED", "1") not in ("0", "false", "no")
 
 
-def open_for(args: argparse.Namespace) -> GraphStore:
-    store = open_store(store_url_from_env(args.store))
-    if seed_enabled(args) and store.is_empty():
+def sqlite_file(url: str) -> Path | None:
+    """The file of a sqlite:/// URL (None for other stores and :memory:)."""
+    if not url.startswith("sqlite:///"):
+        return None
+    path = url[len("sqlite:///"):]
+    return None if path in ("", ":memory:") else Path(path)
+
+
+def open_for(args: argparse.Namespace, write: bool = False) -> GraphStore:
+    """The store a command works on, named on stderr when it is created or seeded.
+
+    No silent wrong store: a *writing* command (``write``) creates a missing embedded store only
+    when it is the documented default (./zhibiao.db, no --store and no ZHIBIAO_STORE) or named
+    on the command line with --store; a ZHIBIAO_STORE pointing at a missing file is refused.
+    ``--dry-run`` writes nothing anywhere: a missing store is not created (the file is checked
+    against an empty in-memory store) and an empty one is not seeded."""
+    url = store_url_from_env(args.store)
+    path = sqlite_file(url)
+    dry = bool(getattr(args, "dry_run", False))
+    if path is not None and not path.exists():
+        if dry:
+            print(f"存储 {path.resolve()} 不存在：按空库校验（--dry-run 不创建、不写入任何存储）", file=sys.stderr)
+            return open_store("sqlite:///:memory:")
+        explicit = bool(getattr(args, "store", None))
+        if write and not explicit and os.environ.get("ZHIBIAO_STORE"):
+            raise StoreError(f"存储 {path.resolve()}（环境变量 ZHIBIAO_STORE）不存在：写入命令不会隐式新建存储；"
+                             "请检查路径，或用 --store 明确指定要新建的存储", "store_missing")
+        print(f"新建存储：{path.resolve()}", file=sys.stderr)
+    store = open_store(url)
+    if seed_enabled(args) and not dry and store.is_empty():
         from loaders import seed_bundled_library
-        print("存储为空，正在载入内置指标库……", file=sys.stderr)
+        print(f"存储 {_where(store)} 为空，正在载入内置指标库……", file=sys.stderr)
         update, close = _progress("载入内置指标库")
         try:
             report = seed_bundled_library(store, progress=update)
@@ -48,6 +75,12 @@ def open_for(args: argparse.Namespace) -> GraphStore:
         print(f"已载入内置指标库：{report.counts.get('indicators', 0)} 个指标，库版本 {report.version_after}",
               file=sys.stderr)
     return store
+
+
+def _where(store: GraphStore) -> str:
+    """The store as a user recognises it: the absolute file, or the server URL."""
+    path = sqlite_file(store.url)
+    return str(path.resolve()) if path is not None else store.url
 
 
 def _print_json(obj: object) -> None:
@@ -91,7 +124,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_load(args: argparse.Namespace) -> int:
     from loaders import LoadError, load_file
-    with open_for(args) as store:
+    with open_for(args, write=True) as store:
+        where = _where(store) if not args.dry_run or sqlite_file(store.url) else "（空库，未写入）"
         check, close_check = _progress("SHACL 校验")
         update, close = _progress("写入")
         try:
@@ -122,19 +156,24 @@ def cmd_load(args: argparse.Namespace) -> int:
             print(f"{verb}：{report.file}（{report.format}{', ' + report.encoding if report.encoding else ''}），"
                   f"{c.get('rows', 0)} 行；新增 {c.get('created', 0)}，更新 {c.get('updated', 0)}，未变 "
                   f"{c.get('unchanged', 0)}，停用 {c.get('deprecated', 0)}；库版本 {report.version_before} → "
-                  f"{report.version_after}")
+                  f"{report.version_after}；存储 {where}")
     return EXIT_INVALID if report.errors else EXIT_OK
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from engine.export import export_text
+    from engine.export import BINARY_FORMATS, export_bytes
+    if args.format in BINARY_FORMATS and args.output == "-":
+        print(f"[usage] {args.format} 是二进制格式，请用 --output 指定文件", file=sys.stderr)
+        return EXIT_USAGE
     with open_for(args) as store:
-        text = export_text(store, args.format)
+        data = export_bytes(store, args.format)
+        where = _where(store)
     if args.output == "-":
-        sys.stdout.write(text)
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
     else:
-        Path(args.output).write_text(text, encoding="utf-8")
-        print(f"已导出 {args.format} 到 {args.output}（{len(text.encode('utf-8')) / 1024:.0f} KB）", file=sys.stderr)
+        Path(args.output).write_bytes(data)
+        print(f"已导出 {where} 的 {args.format} 到 {args.output}（{len(data) / 1024:.0f} KB）", file=sys.stderr)
     return EXIT_OK
 
 
@@ -164,19 +203,81 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _describe(summary: dict) -> str:
+    labels = "、".join(f"{k} {v}" for k, v in summary["labels"].items()) or "无节点"
+    return f"库版本 {summary['version']}，{summary['nodes']} 个节点（{labels}），{summary['loads']} 条加载记录"
+
+
+def _confirm_replace(store: GraphStore, yes: bool) -> bool:
+    """Say what a replace would lose; True only with --yes."""
+    from engine.backup import is_blank, store_summary
+    if is_blank(store):
+        return True
+    print(f"--replace 将清空 {_where(store)}：{_describe(store_summary(store))}", file=sys.stderr)
+    if not yes:
+        print("[confirm_required] 未改动任何内容；确认要清空请再加 --yes", file=sys.stderr)
+        return False
+    return True
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
+    """Refuses a missing or empty source (never creates it), and a non-empty target unless
+    --replace --yes, after saying what would be lost."""
+    from engine.backup import is_blank
     from engine.migrate import migrate
-    src, dst = open_store(args.from_url), open_store(args.to_url)
-    try:
-        update, close = _progress("迁移")
+    src_path = sqlite_file(args.from_url)
+    if src_path is not None and not src_path.exists():
+        print(f"[source_missing] 源存储不存在：{src_path.resolve()}；未改动任何内容", file=sys.stderr)
+        return EXIT_INVALID
+    with open_store(args.from_url) as src:
+        if is_blank(src):
+            print(f"[source_empty] 源存储 {_where(src)} 是空的：没有可迁移的内容；未改动目标", file=sys.stderr)
+            return EXIT_INVALID
+        dst_path = sqlite_file(args.to_url)
+        if dst_path is not None and not dst_path.exists():
+            print(f"新建目标存储：{dst_path.resolve()}", file=sys.stderr)
+        with open_store(args.to_url) as dst:
+            if args.replace and not _confirm_replace(dst, args.yes):
+                return EXIT_INVALID
+            update, close = _progress("迁移")
+            try:
+                result = migrate(src, dst, replace=args.replace, progress=update)
+            finally:
+                close()
+            where = _where(dst)
+    print(f"已迁移 {result['nodes']} 个节点、{result['loads']} 条加载记录到 {where}，目标库版本 {result['version']}",
+          file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from engine.backup import backup
+    args.no_seed = True   # a backup reads what is there; it never seeds
+    with open_for(args) as store:
+        result = backup(store, args.output)
+        where = _where(store)
+    labels = "、".join(f"{k} {v}" for k, v in result["counts"].items())
+    print(f"已备份 {where} 到 {args.output}：库版本 {result['version']}，{result['nodes']} 个节点（{labels}），"
+          f"{result['loads']} 条加载记录，{result['bytes'] / 1024:.0f} KB，内容校验 sha256:{result['content_sha256'][:16]}",
+          file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from engine.backup import read_backup, restore
+    read_backup(args.file)       # a damaged file is refused before the target is opened
+    args.no_seed = True          # restoring into an empty store must not seed it first
+    with open_for(args, write=True) as store:
+        if args.replace and not _confirm_replace(store, args.yes):
+            return EXIT_INVALID
+        update, close = _progress("恢复")
         try:
-            result = migrate(src, dst, replace=args.replace, progress=update)
+            result = restore(store, args.file, replace=args.replace, progress=update)
         finally:
             close()
-    finally:
-        src.close()
-        dst.close()
-    print(f"已迁移 {result['nodes']} 个节点、{result['loads']} 条加载记录，目标库版本 {result['version']}", file=sys.stderr)
+        where = _where(store)
+    print(f"已从 {args.file} 恢复到 {where}：库版本 {result['version']}，{result['nodes']} 个节点，"
+          f"{result['loads']} 条加载记录；内容校验一致 sha256:{result['content_sha256'][:16]}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -185,8 +286,18 @@ def cmd_build_library(args: argparse.Namespace) -> int:
     return build(check_only=args.check)
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("zhibiao")
+    except PackageNotFoundError:
+        return "未安装（源码目录运行）"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="zhibiao", description="Zhibiao 预算绩效指标库：知识图谱、检索与目标审核服务")
+    ap = argparse.ArgumentParser(prog="zhibiao", description="Zhibiao 预算绩效指标库：知识图谱、检索与目标审核服务",
+                                 epilog="退出码：0 成功；1 输入被拒绝或冲突；2 用法错误（含无法识别的存储地址）；3 存储不可达")
+    ap.add_argument("--version", action="version", version=f"zhibiao {_version()}")
     sub = ap.add_subparsers(dest="command", metavar="命令")
 
     def add(name: str, help_text: str, func: Callable, store: bool = True) -> argparse.ArgumentParser:
@@ -214,14 +325,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id", help="指标编码")
     p.add_argument("--json", action="store_true", help="以 JSON 输出")
     p = add("export", "导出整个指标库", cmd_export)
-    p.add_argument("--format", required=True, choices=["ttl", "jsonld", "csv", "json"], help="导出格式")
+    p.add_argument("--format", required=True, choices=["ttl", "jsonld", "csv", "json", "xlsx"],
+                   help="导出格式（csv 带 BOM，Excel 可直接打开；xlsx 为 Excel 工作簿，均可重新加载）")
     p.add_argument("--output", required=True, help="输出文件（- 为标准输出）")
     p = add("history", "加载历史与版本", cmd_history)
     p.add_argument("--json", action="store_true", help="以 JSON 输出")
     p = add("migrate", "把整个存储（含版本与加载历史）复制到另一个存储，如从嵌入式迁到 Neo4j", cmd_migrate, store=False)
     p.add_argument("--from", dest="from_url", required=True, metavar="URL", help="源存储地址")
     p.add_argument("--to", dest="to_url", required=True, metavar="URL", help="目标存储地址（须为空，除非 --replace）")
-    p.add_argument("--replace", action="store_true", help="目标非空时先清空（仅 Neo4j 目标支持）")
+    p.add_argument("--replace", action="store_true", help="目标非空时先清空（先列出将丢失的内容，须同时加 --yes）")
+    p.add_argument("--yes", action="store_true", help="确认 --replace 清空目标")
+    p = add("backup", "把整个存储（指标库、工作数据、版本与加载历史）备份到一个文件", cmd_backup)
+    p.add_argument("--output", required=True, metavar="FILE", help="备份文件（gzip 压缩的 JSON）")
+    p = add("restore", "从备份文件恢复到空存储（覆盖非空存储须 --replace --yes），恢复后按内容校验值核对", cmd_restore)
+    p.add_argument("file", help="zhibiao backup 生成的备份文件")
+    p.add_argument("--replace", action="store_true", help="目标非空时先清空（先列出将丢失的内容，须同时加 --yes）")
+    p.add_argument("--yes", action="store_true", help="确认 --replace 清空目标")
     p = add("build-library", "从 ontology/catalogue 源文件生成规范库文件", cmd_build_library, store=False)
     p.add_argument("--check", action="store_true", help="只检查库文件是否与源文件一致")
     from .check import register as register_check
@@ -244,14 +363,29 @@ def main(argv: list[str] | None = None) -> int:
         ap.print_help()
         return EXIT_USAGE
     from engine.library import BadQuery, NotFound
+    from graph import StoreUnavailable, StoreURLError
+    from limits import LimitExceeded
     try:
         return args.func(args)
     except (BadQuery, NotFound) as e:  # a parameter naming nothing that exists: say so, with the choices
         print(f"[{getattr(e, 'code', 'not_found')}] {e.message}", file=sys.stderr)
         return EXIT_INVALID
-    except StoreError as e:
+    except LimitExceeded as e:
+        print(f"[{e.code}] {e.message}", file=sys.stderr)
+        return EXIT_INVALID
+    except StoreURLError as e:      # a --store the command cannot understand: a usage error
+        print(f"[{e.code}] {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except StoreUnavailable as e:   # the only case of "store unreachable"
         print(f"[{e.code}] {e}", file=sys.stderr)
         return EXIT_STORE
+    except StoreError as e:         # conflicts, non-empty targets, missing stores: refused, exit 1
+        print(f"[{e.code}] {e}", file=sys.stderr)
+        return EXIT_INVALID
+    except BrokenPipeError:         # `zhibiao … | head`: the reader left; end quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
     except KeyboardInterrupt:
         print("已中断", file=sys.stderr)
         return 130

@@ -2,11 +2,15 @@
 listings and indicator details with neighbours.
 
 The small vocabularies (categories, sectors, fields, project types) are read once per library
-version into a cached view; indicators are listed from the store so pagination stays cheap."""
+version into a cached view. Statistics and listing pages are computed once per library version and
+served from memory until the version moves (a load), so a busy server does not scan the store per
+request: a request costs one version read. A page describes its indicators against one view (no
+store round trip per indicator)."""
 from __future__ import annotations
 
 import threading
-from typing import Any
+from collections import OrderedDict
+from typing import Any, Callable
 
 from graph.store import GraphStore, Node
 from graph.view import GraphView, build_view, view_of
@@ -31,6 +35,7 @@ class NotFound(LookupError):
 
 
 _VOCAB_LABELS = (LEVEL1, CATEGORY, SECTOR, FIELD, PROJECT_TYPE)
+_CACHE_ENTRIES = 512   # listing pages kept per library version (least recently used dropped)
 
 
 class Library:
@@ -41,6 +46,27 @@ class Library:
         self._lock = threading.Lock()
         self._vocab: GraphView | None = None
         self._graph: GraphView | None = None
+        self._results: OrderedDict[tuple, Any] = OrderedDict()
+        self._results_version: int | None = None
+
+    # --- results computed once per library version ------------------------------------
+    def _per_version(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per (library version, key); dropped when the version moves."""
+        version = self.store.version()
+        with self._lock:
+            if self._results_version != version:
+                self._results.clear()
+                self._results_version = version
+            if key in self._results:
+                self._results.move_to_end(key)
+                return self._results[key]
+        value = compute()
+        with self._lock:
+            if self._results_version == version and self.store.version() == version:
+                self._results[key] = value
+                while len(self._results) > _CACHE_ENTRIES:
+                    self._results.popitem(last=False)
+        return value
 
     # --- vocabulary view, refreshed when the library version changes --------------------
     def vocab(self) -> GraphView:
@@ -56,6 +82,9 @@ class Library:
         return view
 
     def stats(self) -> dict[str, Any]:
+        return dict(self._per_version(("stats",), self._stats))
+
+    def _stats(self) -> dict[str, Any]:
         s = self.store
         active_industry = s.count(INDICATOR, {"scope": "industry", "status": "active"})
         return {
@@ -71,6 +100,9 @@ class Library:
         }
 
     def category_tree(self) -> list[dict]:
+        return self._per_version(("categories",), self._category_tree)
+
+    def _category_tree(self) -> list[dict]:
         v = self.vocab()
         groups = sorted(v.by_label(LEVEL1), key=lambda n: n.props.get("order", 0))
         out = []
@@ -82,6 +114,9 @@ class Library:
         return out
 
     def sector_tree(self) -> list[dict]:
+        return self._per_version(("sectors",), self._sector_tree)
+
+    def _sector_tree(self) -> list[dict]:
         v = self.vocab()
         out = []
         for s in sorted(v.by_label(SECTOR), key=lambda n: n.props["code"]):
@@ -110,8 +145,10 @@ class Library:
         raise BadQuery(f"unknown_{label.lower()}", f"未知的{what}「{t}」；可选：{shown}", choices)
 
     # --- indicators --------------------------------------------------------------------
-    def describe(self, node: Node) -> dict[str, Any]:
-        v = self.vocab()
+    def describe(self, node: Node, vocab: GraphView | None = None) -> dict[str, Any]:
+        """An indicator with the names of its category, sector, field and project types; pass the
+        ``vocab`` view when describing many, so the store is asked for the version once."""
+        v = vocab or self.vocab()
         p = node.props
         rel: dict[str, Any] = {"category": None, "level1": None, "sector": None, "field": None, "project_types": []}
         for typ, dst in node.edges:
@@ -147,9 +184,14 @@ class Library:
         if category:
             links[IN_CATEGORY] = self.resolve(CATEGORY, category)
         props = {k: val for k, val in (("status", status), ("scope", scope)) if val}
-        page = self.store.list(INDICATOR, props, links, offset, limit)
-        return {"total": page.total, "offset": offset, "limit": limit,
-                "items": [self.describe(n) for n in page.items]}
+
+        def compute() -> dict[str, Any]:
+            page = self.store.list(INDICATOR, props, links, offset, limit)
+            v = self.vocab()
+            return {"total": page.total, "offset": offset, "limit": limit,
+                    "items": [self.describe(n, v) for n in page.items]}
+        return self._per_version(("list", tuple(sorted(props.items())), tuple(sorted(links.items())), offset, limit),
+                                 compute)
 
     def indicator(self, node_id: str) -> dict[str, Any]:
         node = self.store.get(node_id)
@@ -169,7 +211,8 @@ class Library:
         if include_general:
             for cat in sorted(c.id for c in g.by_label(CATEGORY) if c.props.get("use") == "target"):
                 ids += [i for i in g.sources(cat, IN_CATEGORY) if g.nodes[i].props.get("scope") == "general"]
-        return [self.describe(g.nodes[i]) for i in ids if g.nodes[i].props.get("status") == "active"]
+        v = self.vocab()
+        return [self.describe(g.nodes[i], v) for i in ids if g.nodes[i].props.get("status") == "active"]
 
     def graph(self) -> GraphView:
         """The whole library as a networkx view, rebuilt when the version moves."""

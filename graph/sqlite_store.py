@@ -277,6 +277,20 @@ class SQLiteStore(GraphStore):
                            version_before=r[6], version_after=r[7], at=r[1], seq=r[0], note=r[8])
                 for r in rows]
 
+    def wipe(self) -> None:
+        """Delete every node, edge and load record and reset the version, in one transaction
+        (``restore --replace`` and ``migrate --replace`` after confirmation)."""
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for table in ("edges", "nodes", "loads"):
+                conn.execute(f"DELETE FROM {table}")
+            conn.execute("UPDATE meta SET value = '0' WHERE key = 'library_version'")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
