@@ -37,7 +37,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "e2e" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
-            if reason:
+            uses_browser = {"browser", "page", "guarded"} & set(getattr(item, "fixturenames", ()))
+            if reason and uses_browser:
                 item.add_marker(pytest.mark.skip(reason=reason))
 
 
