@@ -14,7 +14,7 @@ from web import STATIC_DIR
 PAGES = ["/", "/?q=xsmyd", "/?q=学生满意度&sector=教育", "/indicator/IND-205-139E3EAA2D", "/library",
          "/library?category=OUT-QTY", "/library?sector=教育&project_type=校舍维修改造", "/login", "/draft", "/review",
          "/monitoring", "/monitoring?year=2025"]
-OUTSIDE = re.compile(r"""(?:src|href|action)\s*=\s*["']?(?:https?:)?//|url\(\s*["']?(?:https?:)?//|@import""", re.I)
+OUTSIDE = re.compile(r"""(?:src|href|action)\s*=\s*["']?(?:https?:)?//|url\(\s*["']?(?:https?:)?//|@import""", re.IGNORECASE)
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +55,7 @@ def test_static_files_point_nowhere_else():
         text = path.read_text(encoding="utf-8")
         # the SVG namespace is a name, not a request
         text = text.replace('"http://www.w3.org/2000/svg"', '""')
-        assert not re.search(r"https?://|@import|//[a-z0-9.-]+\.[a-z]{2,}/", text, re.I), path.name
+        assert not re.search(r"https?://|@import|//[a-z0-9.-]+\.[a-z]{2,}/", text, re.IGNORECASE), path.name
 
 
 def test_library_tree_counts_match_the_store(client):
