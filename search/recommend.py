@@ -75,6 +75,13 @@ class Recommender:
         self._inputs = re.compile("|".join(self.rules["input_patterns"]))
         self._generic = re.compile("|".join(sorted(self.rules["type_generic_terms"], key=len, reverse=True)))
 
+    def _acceptance(self) -> dict[str, float]:
+        """0..1 per indicator from the approved target tables of the store (none without a library)."""
+        if self.library is None:
+            return {}
+        from engine.acceptance import acceptance_scores
+        return acceptance_scores(self.library.store)
+
     # --- project type inference -----------------------------------------------------------------
     def infer_project_types(self, project: str, description: str = "", sector_ids: set[str] | None = None,
                             top: int = 5, region: Region | None = None) -> list[dict[str, Any]]:
@@ -249,9 +256,10 @@ class Recommender:
         max_cov = max((s[2] for s in scored), default=0.0) or 1.0
         w = self.rules["weights"]
         rows = []
+        accepted = self._acceptance()
         for doc, fit, cov, hit, det in scored:
             covn = cov / max_cov
-            acc = 0.0  # acceptance: no recorded projects yet; the slot is kept
+            acc = round(accepted.get(doc.id, 0.0), 4)  # how often approved tables used it (engine/acceptance.py)
             total = w["coverage"] * covn + w["fit"] * fit + w["detail"] * det + w["acceptance"] * acc
             rows.append((total, doc, {"total": round(total, 4), "coverage": round(covn, 4), "fit": fit,
                                       "detail": round(det, 4), "acceptance": acc}, hit))

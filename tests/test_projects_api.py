@@ -164,3 +164,26 @@ def test_approved_tables_feed_the_acceptance_criterion(work_app) -> None:
     client.post(f"/projects/{pids[1]}/approve", headers=reviewer)
     assert approved_use_counts(store)[ind.id] == 2
     assert acceptance_scores(store, ttl=0)[ind.id] == 1.0
+
+
+def test_recommender_acceptance_counts_approved_use(work_app, monkeypatch) -> None:
+    """An indicator kept in approved tables scores acceptance 1.0 in the next recommendation."""
+    from engine.library import Library
+    from search.engine import SearchService
+    client, store = work_app
+    monkeypatch.setenv("ZHIBIAO_ACCEPTANCE_TTL", "0")
+    _, unit, reviewer = accounts(client)
+    svc = SearchService(Library(store))
+    items = lambda: [i for g in svc.recommend("中小学教师培训")["groups"] for i in g["indicators"]]  # noqa: E731
+    before = items()
+    assert before and all(i["score"]["acceptance"] == 0.0 for i in before)
+    chosen = before[-1]
+    rows = ROWS + [{"level1": chosen["level1"], "level2": chosen["level2"], "name": chosen["name"],
+                    "value": chosen["suggested_value"] or "≥1", "unit": chosen["unit"] or ""}]
+    pid = new_project(client, unit)["id"]
+    client.put(f"/projects/{pid}/targets", json={"revision": 0, "goals": GOALS, "rows": rows}, headers=unit)
+    client.post(f"/projects/{pid}/submit", headers=unit)
+    assert client.post(f"/projects/{pid}/approve", headers=reviewer).status_code == 200
+    after = {i["id"]: i["score"] for i in items()}
+    assert after[chosen["id"]]["acceptance"] == 1.0
+    assert after[chosen["id"]]["total"] > chosen["score"]["total"]
