@@ -32,7 +32,7 @@ from typing import Any
 from engine.library import BadQuery, Library, NotFound
 from graph.store import GraphStore
 
-from .index import FORMAT, SearchIndex
+from .index import FORMAT, RESULT_CACHE, SearchIndex
 from .text import DATA_DIR
 
 logger = logging.getLogger("zhibiao.search")
@@ -268,6 +268,25 @@ class SearchService:
         idx = self.index()
         filters = idx.filter_ids(sector, field, project_type, category, value_kind)
         return idx.search(q, filters, limit=limit, offset=offset, group=group)
+
+    def search_json(self, q: str, **kw: Any) -> bytes:
+        """``search`` as the UTF-8 JSON body the API sends, memoised per index like the results
+        themselves: a repeated query costs a dict lookup, not a re-encoding of hits and facets."""
+        idx = self.index()
+        key = (q, tuple(sorted(kw.items())))
+        memo = idx.__dict__.setdefault("_json", {})
+        body = memo.get(key) if RESULT_CACHE > 0 else None
+        if body is None:
+            body = json.dumps(self.search(q, **kw), ensure_ascii=False, allow_nan=False,
+                              separators=(",", ":")).encode("utf-8")
+            if RESULT_CACHE > 0:
+                if len(memo) >= RESULT_CACHE:
+                    try:  # FIFO eviction; another thread may be evicting at the same moment
+                        memo.pop(next(iter(memo)))
+                    except (KeyError, RuntimeError, StopIteration):
+                        pass
+                memo[key] = body
+        return body
 
     def suggest(self, q: str, limit: int = 10) -> dict[str, Any]:
         return self._suggester_for(self.index()).suggest(q, limit)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from engine.library import Library
@@ -115,10 +115,11 @@ def search(svc: Search,
            limit: Annotated[int, limit_param(10, 100)] = 10,
            offset: Annotated[int, Query(ge=0, le=10000, description="跳过的条数（0 到 10000）")] = 0,
            group: Annotated[bool, Query(description="同名指标合并为一条（列出其全部项目类型与 variants）")] = True,
-           ) -> dict[str, Any]:
-    return svc.search(q, sector=sector or None, field=field or None, project_type=project_type or None,
-                      category=category or None, value_kind=value_kind or None, limit=limit, offset=offset,
-                      group=group)
+           ) -> Response:
+    # the body is encoded once per index and query (SearchService.search_json), not per request
+    return Response(svc.search_json(q, sector=sector or None, field=field or None, project_type=project_type or None,
+                                    category=category or None, value_kind=value_kind or None, limit=limit,
+                                    offset=offset, group=group), media_type="application/json")
 
 
 @router.get("/suggest", summary="输入提示：指标名称、类别、行业、项目类型的前缀（汉字或拼音）", tags=["检索与推荐"])
