@@ -191,6 +191,15 @@ def workbook(report: dict[str, Any], sheets: dict[str, tuple[list[str], list[lis
             c.font = Font(bold=True)
         for r in body:
             s.append(r)
+        for col in s.columns:   # readable widths (CJK counts double) and thousands separators for 元
+            cells = list(col)
+            width = max(len(str(c.value or "")) + sum(1 for ch in str(c.value or "") if ord(ch) > 0x2E80)
+                        for c in cells[:200])
+            s.column_dimensions[cells[0].column_letter].width = min(max(width + 2, 8), 48)
+            if "元" in str(cells[0].value):
+                for c in cells[1:]:
+                    c.number_format = "#,##0"
+        s.freeze_panes = "A2"
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
