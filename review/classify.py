@@ -23,7 +23,9 @@ from typing import Any
 
 import yaml
 
+from ontology.values import lexicon as value_lexicon
 from ontology.vocab import categories
+from search.text import name_key
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -119,11 +121,9 @@ def category_info() -> dict[str, tuple[str, str | None, str]]:
     return {c.code: (c.name, c.kind, c.level1_name) for c in categories()}
 
 
-_PUNCT = re.compile(r"[\s（）()【】\[\]“”\"'：:、，,。.]")
-
-
 def _norm_name(name: str) -> str:
-    return _PUNCT.sub("", name or "")
+    """The text core's name key (search/text.py): the same function fills and reads every table."""
+    return name_key(name)
 
 
 def _bigrams(text: str) -> set[str]:
@@ -303,9 +303,8 @@ def predict(name: str, idx: Index, pv: Any = None) -> Prediction:
 
 @lru_cache(maxsize=1)
 def _strip_words() -> tuple[str, ...]:
-    from .rules import config
-    c = config()
-    return tuple(sorted(c["vague_words"] + c["vague_verbs"] + lexicon()["topic_stop"], key=len, reverse=True))
+    lx = value_lexicon()     # the value grammar's vague words (one list; no import of .rules)
+    return tuple(sorted(lx["vague_words"] + lx["vague_verbs"] + lexicon()["topic_stop"], key=len, reverse=True))
 
 
 def suggest(text: str, idx: Index, category: str | None = None, kind: str | None = None,

@@ -21,6 +21,7 @@ from ontology.vocab import category_index, find_sector
 from .classify import (Index, Prediction, Ref, _bigrams, category_info, predict, project_type_of, rewrite_candidates,
                        suggest)
 from ontology.values import ParsedValue, clean_name, parse_value
+from search.text import name_key
 from ontology.values import lexicon as value_lexicon
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -151,11 +152,10 @@ def filed_category(level2: Any, level1: Any = None) -> str | None:
     return None
 
 
-_PUNCT = re.compile(r"[\s，,。.;；：:、（）()“”\"'《》]")
-
-
 def _norm(text: str) -> str:
-    return _PUNCT.sub("", text or "")
+    """The name key the classifier's tables are filled with (search/text.py), so a name with 《》
+    finds its library entry."""
+    return name_key(text)
 
 
 def _vague_word(text: str) -> str | None:

@@ -282,3 +282,13 @@ def library_dictionary(words: Iterable[str]) -> tuple[dict[str, int], int]:
             for ch in range(len(w)):
                 freq.setdefault(w[:ch + 1], 0)
     return freq, total
+
+
+_NAME_PUNCT = re.compile(r"[\s，,。.;；：:、（）()【】\[\]“”\"'《》]")
+
+
+def name_key(text: str | None) -> str:
+    """A name as lookup tables key it: spaces, punctuation and brackets (《》 included) dropped, so
+    "库房建设符合《档案馆建筑设计规范》比例" written with or without its title marks finds the same
+    entry. Review fills its tables and looks names up with this one function."""
+    return _NAME_PUNCT.sub("", text or "")
