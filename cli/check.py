@@ -88,6 +88,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     """Read FILE, review it against the library in --store, print and set the exit code."""
     from engine.library import Library
     from review import BadDocument, check_table
+    from review.document import number_rows
 
     from .main import open_for
     try:
@@ -97,7 +98,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     with open_for(args) as store:
         try:
-            result = check_table(doc, Library(store))
+            result = number_rows(check_table(doc, Library(store)), doc)
         except BadDocument as e:
             print(f"[{e.code}] {e.message}", file=sys.stderr)
             return EXIT_INVALID

@@ -50,8 +50,9 @@ class Library:
         self._results_version: int | None = None
 
     # --- results computed once per library version ------------------------------------
-    def _per_version(self, key: tuple, compute: Callable[[], Any]) -> Any:
-        """``compute()`` once per (library version, key); dropped when the version moves."""
+    def per_version(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per (library version, key); dropped when the version moves. The API
+        keeps encoded answers here too, so a repeated request costs one version read."""
         version = self.store.version()
         with self._lock:
             if self._results_version != version:
@@ -82,7 +83,7 @@ class Library:
         return view
 
     def stats(self) -> dict[str, Any]:
-        return dict(self._per_version(("stats",), self._stats))
+        return dict(self.per_version(("stats",), self._stats))
 
     def _stats(self) -> dict[str, Any]:
         s = self.store
@@ -100,7 +101,7 @@ class Library:
         }
 
     def category_tree(self) -> list[dict]:
-        return self._per_version(("categories",), self._category_tree)
+        return self.per_version(("categories",), self._category_tree)
 
     def _category_tree(self) -> list[dict]:
         v = self.vocab()
@@ -114,7 +115,7 @@ class Library:
         return out
 
     def sector_tree(self) -> list[dict]:
-        return self._per_version(("sectors",), self._sector_tree)
+        return self.per_version(("sectors",), self._sector_tree)
 
     def _sector_tree(self) -> list[dict]:
         v = self.vocab()
@@ -148,26 +149,24 @@ class Library:
     def describe(self, node: Node, vocab: GraphView | None = None) -> dict[str, Any]:
         """An indicator with the names of its category, sector, field and project types; pass the
         ``vocab`` view when describing many, so the store is asked for the version once."""
+        from .projection import project    # the one indicator shape (search hits use it too)
         v = vocab or self.vocab()
-        p = node.props
-        rel: dict[str, Any] = {"category": None, "level1": None, "sector": None, "field": None, "project_types": []}
+        rel: dict[str, Any] = {"project_types": []}
         for typ, dst in node.edges:
             target = v.nodes.get(dst)
             name = target.props.get("name") if target else None
             if typ == IN_CATEGORY:
-                rel["category"] = {"code": dst, "name": name}
+                rel["category"] = (dst, name)
                 parent = target and dict(target.edges).get(PART_OF)
                 if parent and parent in v.nodes:
-                    rel["level1"] = {"code": parent, "name": v.nodes[parent].props["name"]}
+                    rel["level1"] = (parent, v.nodes[parent].props["name"])
             elif typ == IN_SECTOR:
-                rel["sector"] = {"code": dst.removeprefix("SEC-"), "name": name}
+                rel["sector"] = (dst.removeprefix("SEC-"), name)
             elif typ == IN_FIELD:
-                rel["field"] = {"id": dst, "name": name}
+                rel["field"] = (dst, name)
             elif typ == APPLIES_TO:
-                rel["project_types"].append({"id": dst, "name": name})
-        return {"id": node.id, "name": p.get("name"), **rel,
-                **{k: p.get(k) for k in ("scope", "unit", "value_kind", "direction", "typical_value", "basis",
-                                         "definition", "formula", "data_source", "synonyms", "status")}}
+                rel["project_types"].append((dst, name))
+        return project(node.id, node.props, **rel)
 
     def list_indicators(self, sector: str | None = None, field: str | None = None,
                         project_type: str | None = None, category: str | None = None,
@@ -190,7 +189,7 @@ class Library:
             v = self.vocab()
             return {"total": page.total, "offset": offset, "limit": limit,
                     "items": [self.describe(n, v) for n in page.items]}
-        return self._per_version(("list", tuple(sorted(props.items())), tuple(sorted(links.items())), offset, limit),
+        return self.per_version(("list", tuple(sorted(props.items())), tuple(sorted(links.items())), offset, limit),
                                  compute)
 
     def indicator(self, node_id: str) -> dict[str, Any]:

@@ -106,3 +106,24 @@ def openapi_schema() -> dict[str, Any]:
             return [inline(v) for v in node]
         return node
     return inline(schema)
+
+
+def number_rows(result: dict[str, Any], doc: dict[str, Any]) -> dict[str, Any]:
+    """Add 1-based row numbers to a review result, as people count rows: ``row_number`` (position
+    in the table, from 1) on every row and flag, and ``excel_row`` (the row in the sheet) when the
+    table was read from an .xlsx. ``row``/``index`` stay 0-based positions for existing clients."""
+    src = doc.get("rows") or []
+
+    def excel(i: int | None) -> int | None:
+        if i is None or not 0 <= i < len(src) or not isinstance(src[i], dict):
+            return None
+        return src[i].get("xlsx_row")
+    for r in result.get("rows", []):
+        i = r.get("index")
+        r["row_number"] = None if i is None else i + 1
+        r["excel_row"] = excel(i)
+    for f in result.get("flags", []):
+        i = f.get("row")
+        f["row_number"] = None if i is None else i + 1
+        f["excel_row"] = excel(i)
+    return result

@@ -251,3 +251,25 @@ def test_query_length_and_offsets_are_bounded(client: TestClient) -> None:
         code = f"bad_{next(iter(params))}" if next(iter(params)) in ("limit", "offset") else "invalid_parameter"
         assert r.status_code == 422 and r.json()["code"] == code, (path, params, r.text)
         assert "参数不正确" in r.json()["message"]
+
+
+def test_rows_are_counted_from_one_and_xlsx_rows_as_excel_counts_them(client: TestClient) -> None:
+    doc = {"project": {"name": "培训", "sector": "教育"}, "goals": {"annual": "年内培训教师1000人次"},
+           "rows": [{"level1": "产出指标", "level2": "数量指标", "name": "培训人次", "value": "≥1000", "unit": "人次"},
+                    {"level1": "产出指标", "level2": "质量指标", "name": "培训质量", "value": "进一步提高"}]}
+    body = client.post("/targets/check", json=doc).json()
+    assert [r["row_number"] for r in body["rows"]] == [1, 2]
+    assert all(f["row_number"] == f["row"] + 1 for f in body["flags"] if f["row"] is not None)
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["项目支出绩效目标申报表"])
+    ws.append(["项目名称", "教师培训"])
+    ws.append(["一级指标", "二级指标", "三级指标", "指标值", "计量单位"])
+    for r in doc["rows"]:
+        ws.append([r["level1"], r["level2"], r["name"], r["value"], r.get("unit")])
+    buf = io.BytesIO()
+    wb.save(buf)
+    body = client.post("/targets/check/xlsx", files={"file": ("表.xlsx", buf.getvalue(), XLSX_MIME)}).json()
+    assert [r["excel_row"] for r in body["rows"]] == [4, 5], body["rows"]
+    vague = [f for f in body["flags"] if f["row"] == 1]
+    assert vague and vague[0]["excel_row"] == 5 and vague[0]["row_number"] == 2

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from engine.library import Library
 from limits import LimitExceeded, human_mb, mb
 from review import BadDocument, XlsxError, check_table, read_workbook
-from review.document import InvalidDocument, check_document, openapi_schema
+from review.document import InvalidDocument, check_document, number_rows, openapi_schema
 
 from ..deps import get_library
 from ..errors import error_response, validation_body
@@ -48,7 +48,7 @@ def _review(doc: Any, lib: Library) -> Any:
     """Strict checks, then the review; every refusal in the API's error shape."""
     try:
         check_document(doc)
-        return check_table(doc, lib)
+        return number_rows(check_table(doc, lib), doc)
     except BadDocument as e:
         return _error(422, e.code, e.message)
     except InvalidDocument as e:
@@ -61,8 +61,8 @@ def _review(doc: Any, lib: Library) -> Any:
              openapi_extra={"requestBody": {"required": True,
                                             "content": {"application/json": {"schema": _BODY_SCHEMA}}}})
 def check_json(lib: Lib, doc: Annotated[Any, Body()]) -> Any:
-    """{project, goals, rows} → {score, verdict, reasons, flags, rows}. Rows are numbered from 0
-    in ``rows[].index`` and ``flags[].row`` (positions in the submitted list)."""
+    """{project, goals, rows} → {score, verdict, reasons, flags, rows}. ``row_number`` counts rows
+    from 1 (``excel_row`` is the sheet row of an .xlsx); ``index``/``row`` are 0-based positions."""
     return _review(doc, lib)
 
 

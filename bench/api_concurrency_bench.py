@@ -1,0 +1,126 @@
+"""Throughput of /stats and /indicators?limit=500 under 32 concurrent clients, against /health in
+the same run (the baseline: one version read and a tiny answer). Aim: both within 3x of /health.
+
+A real server (uvicorn, one process) on 127.0.0.1 and a free port serves the bundled library from
+an embedded store; 32 asyncio clients each keep one HTTP/1.1 connection and send requests back to
+back for a fixed time. Endpoints alternate run by run so none profits from a warmer machine; the
+figure per endpoint is the median of the runs.
+
+    python3 bench/api_concurrency_bench.py [--store sqlite:///path.db] [--runs 5] [--seconds 3]
+
+Without --store the bundled library is seeded into a temporary store first (takes a while)."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PATHS = {"health": "/health", "stats": "/stats", "indicators500": "/indicators?limit=500"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def client(port: int, path: str, stop: float, counts: list[int], latencies: list[float]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n".encode()
+    try:
+        while time.perf_counter() < stop:
+            t0 = time.perf_counter()
+            writer.write(request)
+            await writer.drain()
+            length = 0
+            status = await reader.readline()
+            while True:
+                line = await reader.readline()
+                if line in (b"\r\n", b""):
+                    break
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            await reader.readexactly(length)
+            if not status.startswith(b"HTTP/1.1 200"):
+                raise RuntimeError(f"{path}: {status!r}")
+            counts[0] += 1
+            latencies.append(time.perf_counter() - t0)
+    finally:
+        writer.close()
+
+
+async def run_once(port: int, path: str, clients: int, seconds: float) -> tuple[float, float]:
+    counts = [0]
+    latencies: list[float] = []
+    start = time.perf_counter()
+    await asyncio.gather(*(client(port, path, start + seconds, counts, latencies) for _ in range(clients)))
+    elapsed = time.perf_counter() - start
+    return counts[0] / elapsed, statistics.median(latencies) * 1000
+
+
+def seed(url: str) -> None:
+    from graph import open_store
+    from loaders import seed_bundled_library
+    with open_store(url) as store:
+        if store.is_empty():
+            print("seeding the bundled library …", file=sys.stderr)
+            seed_bundled_library(store)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--store")
+    ap.add_argument("--clients", type=int, default=32)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--seconds", type=float, default=3.0)
+    args = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="zhibiao-bench-")
+    url = args.store or f"sqlite:///{tmp}/bench.db"
+    sys.path.insert(0, str(ROOT))
+    seed(url)
+    port = free_port()
+    code = ("import uvicorn; from api.app import create_app; "
+            f"uvicorn.run(create_app({url!r}, seed=False), host='127.0.0.1', port={port}, log_level='warning')")
+    server = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.2)
+        for path in PATHS.values():   # warm: the first request of a version computes its answer
+            urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=60).read()
+        rates: dict[str, list[float]] = {k: [] for k in PATHS}
+        p50: dict[str, list[float]] = {k: [] for k in PATHS}
+        for i in range(args.runs):
+            order = list(PATHS) if i % 2 == 0 else list(reversed(PATHS))
+            for name in order:
+                rate, median_ms = asyncio.run(run_once(port, PATHS[name], args.clients, args.seconds))
+                rates[name].append(rate)
+                p50[name].append(median_ms)
+        print(f"{args.clients} clients, {args.runs} runs of {args.seconds:g} s each, store {url}")
+        base = statistics.median(rates["health"])
+        for name, path in PATHS.items():
+            r = statistics.median(rates[name])
+            print(f"  {path:<24} {r:8.0f} req/s  p50 {statistics.median(p50[name]):7.1f} ms  "
+                  f"health/this = {base / r:4.2f}x")
+        worst = max(base / statistics.median(rates[n]) for n in ("stats", "indicators500"))
+        print(f"aim: /stats and /indicators?limit=500 within 3x of /health — worst {worst:.2f}x "
+              f"{'(met)' if worst <= 3 else '(NOT met)'}")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
