@@ -125,6 +125,10 @@ def test_reviewer_returns_a_row_and_the_unit_sees_the_comment(guarded, base_url,
     rev.get_by_role("button", name="退回修改").click()
     rev.locator("#detail .status.returned").wait_for()
     rev.locator("#review-history .comment", has_text="第 2 行：目标值偏低").wait_for()
+    # the revision diff: revision 2 is the re-imported 申报表 of revision 1, so nothing changed
+    rev.get_by_text("修订比较").click()
+    rev.get_by_role("button", name="比较").click()
+    rev.locator("#diff p", has_text="新增 0，删除 0，修改 0").wait_for()
     shot(rev, "review-returned")
 
     unit = guarded()
@@ -159,6 +163,19 @@ def test_maintainer_rejected_load_shows_located_error_and_changes_nothing(guarde
     assert page.locator("#confirm-load").count() == 0
     shot(page, "library-load-rejected")
     assert (api_get(base_url, "/stats"), len(api_get(base_url, "/history"))) == before
+
+
+def test_wrong_password_is_refused_in_chinese(guarded, accounts):
+    page = guarded()
+    page.goto("/login")
+    page.get_by_label("用户名").fill("edu")
+    page.get_by_label("密码").fill("not-the-password")
+    page.get_by_role("button", name="登录").click()
+    assert page.get_by_role("alert").inner_text() == "用户名或密码不正确"
+    assert page.url.endswith("/login")
+    page.goto("/draft")
+    assert page.locator("#need-login").is_visible()  # still nobody: the draft page asks to log in
+    shot(page, "login-refused")
 
 
 def test_draft_by_keyboard_only(guarded, base_url, accounts):
