@@ -116,6 +116,10 @@ def test_reviewer_returns_a_row_and_the_unit_sees_the_comment(guarded, base_url,
     assert rev.url.endswith("/review")
     assert rev.get_by_role("link", name="目标编制").is_hidden()
     rev.locator("#queue td", has_text=PROJECT).first.wait_for()
+    rev.get_by_label("行业").select_option("206")  # filtered by sector: 科学技术 has nothing waiting
+    rev.locator("#queue .empty").wait_for()
+    rev.get_by_label("行业").select_option("205")
+    rev.locator("#queue td", has_text=PROJECT).first.wait_for()
     rev.get_by_role("button", name=f"打开 {PROJECT}").first.click()
     rev.locator("#review-table").wait_for()
     assert rev.locator("#detail .score").inner_text().isdigit()
