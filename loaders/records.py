@@ -154,8 +154,10 @@ def rows_to_nodes(table: Table, index: StoreIndex) -> Resolved:
             v, carried, cleared = _patch(row.values, stored)
 
         def problem(fieldname: str | None, code: str, msg: str) -> None:
-            res.problems.append(Problem(code, msg, row.file, row.row,
-                                        row.columns.get(fieldname or "", None), fieldname))
+            # a field whose column the file lacks is named by its Chinese header, not its key
+            column = row.columns.get(fieldname or "") or \
+                (f"{labels[fieldname]}（文件中无此列）" if fieldname in labels else None)
+            res.problems.append(Problem(code, msg, row.file, row.row, column, fieldname))
 
         before = len(res.problems)
         if stored is None:

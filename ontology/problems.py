@@ -26,7 +26,7 @@ class Problem:
             parts.append(f"第{self.row}行")
         if self.column:
             parts.append(f"列 {self.column}")
-        if self.field and self.field != self.column:
+        if self.field and not self.column:   # a located column already names the field in Chinese
             parts.append(f"字段 {self.field}")
         return " ".join(parts)
 

@@ -135,3 +135,14 @@ def test_unknown_id_with_few_columns_is_refused(tmp_path, mini_store, stored) ->
     e = info.value.report.errors[0]
     assert e.code == "missing_field" and "NO-SUCH-1" in e.message and "计量单位" in e.message and e.row == 2
     assert mini_store.version() == before
+
+
+def test_a_missing_column_is_named_in_chinese(tmp_path, mini_store) -> None:
+    """A row with a value needs 指标值设定依据: when the file has no such column, the error names the
+    column as maintainers know it, not the internal key."""
+    header = ["二级指标", "三级指标", "计量单位", "指标值", "指标解释", "计算公式", "行业", "项目类型"]
+    row = ["质量指标", "园所抽检合格率", "%", "≥95%", "抽检合格园所占比", "合格数/总数×100%", "教育", "普惠性幼儿园建设"]
+    with pytest.raises(LoadError) as info:
+        load_file(_csv(tmp_path, "yiju.csv", header, row), mini_store)
+    e = info.value.report.errors[0]
+    assert e.field == "basis" and "指标值设定依据" in str(e) and "basis" not in str(e)
