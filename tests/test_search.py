@@ -315,3 +315,27 @@ def test_identical_names_are_one_hit_with_their_project_types(svc: SearchService
     assert grouped["total"] < flat["total"] == grouped["total_indicators"]
     # the grouped hit is a superset of the flat one
     assert set(flat["hits"][0]) < set(top)
+
+
+def test_a_search_page_makes_no_store_round_trips(fresh_store, mini_library) -> None:
+    """Hits are made from the index alone: once it is built, pages of any size (grouped or not,
+    with facets) call the store zero times, on every backend (on Neo4j: zero queries)."""
+    from loaders import load_file
+    load_file(mini_library, fresh_store)
+    svc = SearchService(fresh_store, check_interval=3600.0)
+    svc.index()
+    calls: list[str] = []
+    names = [n for n in dir(type(fresh_store)) if not n.startswith("_") and callable(getattr(fresh_store, n))]
+    for name in names:
+        real = getattr(fresh_store, name)
+        setattr(fresh_store, name, lambda *a, _n=name, _f=real, **k: calls.append(_n) or _f(*a, **k))
+    try:
+        for limit in (1, 10, 100):
+            for group in (True, False):
+                res = svc.search("满意度", limit=limit, group=group)
+                assert res["hits"]
+        svc.search("xsmyd", limit=50)
+    finally:
+        for name in names:
+            delattr(fresh_store, name)
+    assert calls == []
