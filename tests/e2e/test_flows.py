@@ -169,6 +169,30 @@ def test_maintainer_rejected_load_shows_located_error_and_changes_nothing(guarde
     assert (api_get(base_url, "/stats"), len(api_get(base_url, "/history"))) == before
 
 
+GOOD_CSV = ("指标名称,一级指标,二级指标,计量单位,指标值,指标值设定依据,指标解释,计算公式,行业,领域,项目类型\n"
+            "维修改造校舍验收资料归档率,产出指标,质量指标,%,≥95,行业标准,完成维修改造并验收的校舍中资料归档的比例,"
+            "已归档数/验收数×100%,教育,义务教育,校舍维修改造\n")
+
+
+def test_maintainer_dry_run_then_confirmed_load(guarded, base_url, accounts, tmp_path):
+    version = api_get(base_url, "/stats")["library_version"]
+    page = guarded()
+    login(page, "mnt")
+    good = tmp_path / "新增指标.csv"
+    good.write_text(GOOD_CSV, encoding="utf-8")
+    page.get_by_label("选择文件").set_input_files(str(good))
+    page.get_by_role("button", name="校验（试运行）").click()
+    page.get_by_role("button", name="确认加载").wait_for()
+    assert page.locator("#load-report").get_by_text("试运行，未写入").count() == 1
+    assert api_get(base_url, "/stats")["library_version"] == version  # a dry run writes nothing
+    page.get_by_role("button", name="确认加载").click()
+    page.locator("#load-report .okmsg").wait_for()
+    assert api_get(base_url, "/stats")["library_version"] == version + 1
+    page.reload()
+    assert "新增指标.csv" in page.locator("#hist-h + .scroll").inner_text()
+    shot(page, "library-load-confirmed")
+
+
 def test_wrong_password_is_refused_in_chinese(guarded, accounts):
     page = guarded()
     page.goto("/login")
