@@ -54,6 +54,9 @@ LIBRARY_NODES = "MATCH (n:ZNode) WHERE NOT n._label IN $work " + _NODE_RETURN
 # work-graph commits: take the node's write lock first (SET), then read what the guard compares
 LOCK_NODE = "MATCH (n:ZNode {id: $id}) SET n._lock = coalesce(n._lock, 0) + 1 RETURN n._props AS props"
 NODE_EXISTS = "OPTIONAL MATCH (n:ZNode {id: $id}) RETURN n IS NOT NULL AS found"
+OUT_EDGES = "MATCH (n:ZNode)-[r]->(m:ZNode) WHERE n.id IN $ids RETURN n.id AS src, type(r) AS type, m.id AS dst"
+DELETE_EDGES = ("UNWIND $rows AS row MATCH (a:ZNode {id: row.src})-[r]->(b:ZNode {id: row.dst}) "
+                "WHERE type(r) = row.type DELETE r")
 MERGE_EDGES = {t: "UNWIND $rows AS row MATCH (a:ZNode {id: row.src}) MATCH (b:ZNode {id: row.dst}) "
                   f"MERGE (a)-[:{t}]->(b)" for t in EDGE_TYPES}
 NEIGHBOURS = ("MATCH (n:ZNode {id: $id}) "

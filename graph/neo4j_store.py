@@ -204,17 +204,22 @@ class Neo4jStore(GraphStore):
                 target = updated if n.id in existing else created
                 target.setdefault(n.label, []).append({"id": n.id, "props": _flat(n, n.content_hash())})
             old_ids = sorted(existing)
+            # an updated node keeps the edges it still has: only the difference is written, so a
+            # project's new revision creates one HAS_TABLE edge instead of re-creating all of them
+            current = {(r["src"], r["type"], r["dst"]) for r in tx.run(Q.OUT_EDGES, ids=old_ids)} if old_ids else set()
+            wanted = {(n.id, t, d) for n in write.upserts for t, d in n.edges}
+            gone = [{"src": a, "type": t, "dst": b} for a, t, b in sorted(current - wanted)]
             if old_ids:
                 tx.run(Q.REMOVE_LABELS, ids=old_ids).consume()
-                tx.run(Q.DELETE_OUT_EDGES, ids=old_ids).consume()
+            if gone:
+                tx.run(Q.DELETE_EDGES, rows=gone).consume()
             for label, rows in updated.items():
                 tx.run(Q.UPDATE_NODES[label], rows=rows).consume()
             for label, rows in created.items():
                 tx.run(Q.CREATE_NODES[label], rows=rows).consume()
             by_type: dict[str, list[dict[str, str]]] = {}
-            for n in write.upserts:
-                for t, d in n.edges:
-                    by_type.setdefault(t, []).append({"src": n.id, "dst": d})
+            for src, t, d in sorted(wanted - current):
+                by_type.setdefault(t, []).append({"src": src, "dst": d})
             for t, rows in by_type.items():
                 tx.run(Q.CREATE_EDGES[t], rows=rows).consume()
         links: dict[str, list[dict[str, str]]] = {}

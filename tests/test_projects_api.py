@@ -12,6 +12,7 @@ def test_whole_story_over_http(work_app) -> None:
     admin, unit, reviewer = accounts(client)
     p = new_project(client, unit)
     assert p["status"] == "draft" and p["revision"] == 0 and p["unit_name"] == "市教育局"
+    assert p["project_type"] and p["project_type_source"] == "inferred"  # by the recommender
     pid = p["id"]
 
     r = client.put(f"/projects/{pid}/targets", json={"revision": 0, "goals": GOALS, "rows": ROWS}, headers=unit)
@@ -67,6 +68,15 @@ def test_whole_story_over_http(work_app) -> None:
     r = client.put(f"/projects/{pid}/targets", json={"revision": 1, "goals": GOALS, "rows": ROWS}, headers=unit)
     assert r.status_code == 409 and r.json()["code"] == "stale_revision" and r.json()["current_revision"] == 2
     assert client.get(f"/projects/{pid}/revisions/2", headers=unit).json()["rows"][1]["name"] == "培训合格率"
+    r = client.put(f"/projects/{pid}/targets", headers=unit,
+                   json={"revision": 2, "goals": GOALS, "rows": fixed, "project_type": p["project_type"]})
+    assert r.status_code == 200 and r.json()["revision"] == 3
+    again = client.get(f"/projects/{pid}", headers=unit).json()
+    assert (again["status"], again["approved_revision"], again["project_type_source"]) == ("draft", 2, "confirmed")
+    events = client.get(f"/projects/{pid}/history", headers=unit).json()["events"]
+    assert (events[-1]["action"], events[-1]["from"], events[-1]["to"]) == ("reopen", "approved", "draft")
+    r = client.post(f"/projects/{pid}/approve", headers=reviewer)  # a draft cannot be approved: submit again
+    assert r.status_code == 409 and r.json()["code"] == "wrong_status" and r.json()["current_status"] == "draft"
     assert store.version() == 1  # the library version never moved
 
 

@@ -60,6 +60,15 @@ def _start_server(store: GraphStore) -> tuple[subprocess.Popen, str]:
     raise RuntimeError("服务未能在 90 秒内就绪")
 
 
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(60)
+    except subprocess.TimeoutExpired:  # graceful shutdown still draining: the test is over anyway
+        proc.kill()
+        proc.wait(30)
+
+
 def _prepare(store: GraphStore, mini_library: Path, projects_per_unit: int) -> dict[str, list[str]]:
     from engine.accounts import Principal
     from engine.library import Library
@@ -125,7 +134,8 @@ def test_64_clients_for_30_seconds(fresh_store: GraphStore, mini_library: Path) 
             account = "edu" if cid % 2 else "police"
             mine = pids[account]
             seq = 0
-            with httpx.Client(base_url=base, timeout=60) as http:
+            # 64 clients share one server process on a small machine: a request may queue a while
+            with httpx.Client(base_url=base, timeout=300) as http:
                 while time.monotonic() < stop:
                     seq += 1
                     pid = rnd.choice(mine)
@@ -164,8 +174,7 @@ def test_64_clients_for_30_seconds(fresh_store: GraphStore, mini_library: Path) 
         for t in threads:
             t.join()
     finally:
-        proc.terminate()
-        proc.wait(30)
+        _stop(proc)
     server_errors = sum(v for k, v in statuses.items() if k >= 500)
     print(f"\n{fresh_store.url.split(':')[0]}：{CLIENTS} 个客户端 {SECONDS:g} 秒，应答 {dict(statuses)}，"
           f"写入成功 {len(accepted)}，服务器错误 {server_errors}")
@@ -221,5 +230,4 @@ def test_kill_9_mid_write_leaves_committed_revisions(fresh_store: GraphStore, mi
                       json={"revision": rev, "goals": goals, "rows": rows}, timeout=60)
         assert r.status_code == 200 and r.json()["revision"] == rev + 1
     finally:
-        proc2.terminate()
-        proc2.wait(30)
+        _stop(proc2)

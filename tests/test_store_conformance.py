@@ -239,3 +239,14 @@ def test_migrate_carries_the_work_graph(fresh_store: GraphStore) -> None:
     other = SQLiteStore(":memory:")
     migrate(fresh_store, other)
     assert other.get("PRJ-1").props == _project(0).props and other.version() == 1
+
+
+def test_commit_upsert_replaces_only_the_changed_edges(fresh_store: GraphStore) -> None:
+    fresh_store.apply(ChangeSet(_nodes()), _rec())
+    t = Node("T-1", "Target", {"name": "x"}, [("IN_CATEGORY", "OUT-QTY"), ("USES", "IND-1")])
+    fresh_store.commit(Write([t]))
+    fresh_store.commit(Write([Node("T-1", "Target", {"name": "y"}, [("USES", "IND-1"), ("USES", "IND-2")])]))
+    got = fresh_store.get("T-1")
+    assert got.props == {"name": "y"} and got.edges == [("USES", "IND-1"), ("USES", "IND-2")]
+    assert {(n.edge, n.direction, n.node.id) for n in fresh_store.neighbours("OUT-QTY")} == \
+        {("PART_OF", "out", "OUT"), ("IN_CATEGORY", "in", "IND-1")}
