@@ -133,7 +133,7 @@ class BudgetPlanner:
         if self.history is not None:
             got = self.history(item["id"])
             if got is not None:
-                return got[0], f"本单位历史项目：{got[1]}"
+                return got[0], f"历史项目：{got[1]}"
         for s in spending_standards():
             if line.unit in s["units"] and s["rx"].search(item["name"]):
                 v = float(s["value"])

@@ -27,6 +27,7 @@ from engine.library import BadQuery, Library
 from ontology.nodes import PROJECT_TYPE, SECTOR
 
 from .budget import BudgetPlanner, UnitCostHistory, lines_for
+from .history import history_for
 from .index import Doc, SearchIndex
 from .regions import Region, applies, resolve_region, scope_note
 from .text import DATA_DIR, bigrams
@@ -38,6 +39,13 @@ def rules() -> dict[str, Any]:
 
 
 _NUM = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def amount_history_enabled(rules: dict[str, Any]) -> bool:
+    """Whether approved tables in the store inform unit costs (search/data/recommend.yaml)."""
+    return bool(rules.get("unit_cost_history", True))
+
+
 MAX_TEXT = 400  # characters of project text matched against indicator names
 
 
@@ -72,6 +80,8 @@ class Recommender:
         self.rules = rules()
         self.pts = [c for c in index.ctx.values() if c.label == PROJECT_TYPE]
         self.planner = BudgetPlanner(self.rules, unit_cost_history)
+        self._history = unit_cost_history
+        self._units_of: dict[str, Any] | None = None
         self._inputs = re.compile("|".join(self.rules["input_patterns"]))
         self._generic = re.compile("|".join(sorted(self.rules["type_generic_terms"], key=len, reverse=True)))
 
@@ -194,8 +204,9 @@ class Recommender:
     # --- the recommendation ---------------------------------------------------------------------------
     def recommend(self, project: str, description: str = "", sector: str | None = None,
                   project_type: str | None = None, amount: float | None = None,
-                  period: str | None = None, region: str | None = None) -> dict[str, Any]:
-        """``amount`` in 元; ``region`` the unit's county or city (default: the city itself)."""
+                  period: str | None = None, region: str | None = None, unit: str | None = None) -> dict[str, Any]:
+        """``amount`` in 元; ``region`` the unit's county or city (default: the city itself); ``unit``
+        the budget unit's code, whose approved tables give the unit costs it planned with before."""
         ix = self.index
         project = (project or "").strip()
         description = (description or "").strip()
@@ -307,7 +318,7 @@ class Recommender:
             budget_rows += [(it, cat, r[1].props.get("typical_value")) for it, r in zip(items, picked[cat])]
             groups.append({"level1": first.level1_name, "level2": first.category_name, "code": cat,
                            "kind": first.kind, "indicators": items})
-        budget = self.planner.plan(lines_for(budget_rows, self.planner.dims), amount)
+        budget = self._planner_for(unit).plan(lines_for(budget_rows, self.planner.dims), amount)
         required = self.rules["required_kinds"]
         sec = ix.ctx.get(prim_ctx.sector_id or "")
         return {"project": project, "library_version": ix.version,
@@ -321,6 +332,15 @@ class Recommender:
                 "region": {"name": where.name, "border": where.border, "known": where.known,
                            "default": where.defaulted},
                 "notes": notes, "weights": w, "terms": list(terms)[:30]}
+
+    def _planner_for(self, unit: str | None) -> BudgetPlanner:
+        """The budget planner with the unit-cost history of the approved tables in the store (the
+        unit's own first, then the city's), unless a history was given to the recommender."""
+        if self._history is not None or self.library is None or not amount_history_enabled(self.rules):
+            return self.planner
+        if self._units_of is None:
+            self._units_of = {d.id: d.props.get("unit") for d in self.index.docs}
+        return BudgetPlanner(self.rules, history_for(self.library.store, self._units_of, unit))
 
     def _type_inference(self, candidates: list[dict[str, Any]], given: str | None) -> dict[str, Any]:
         """Say why the type was chosen, and offer the top 3 when the evidence does not single one out."""

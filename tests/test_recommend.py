@@ -14,6 +14,7 @@ from search.evaluate import (REAL_TYPE_TOP1, REAL_TYPE_TOP3, bundled_index, eval
                              load_real_tables)
 from search.recommend import Recommender
 from search.regions import region_data, resolve_region
+from projects_support import work_app  # noqa: F401 (fixture)
 
 _VALUE = re.compile(r"^[≥≤=]?(\d+(?:\.\d+)?)(.*)$")
 
@@ -74,7 +75,7 @@ def test_budget_changes_quantities_and_never_exceeds_the_amount(rec: Recommender
         b = res["budget"]
         assert b["amount"] == amount and b["within_amount"] and b["planned_yuan"] <= amount
         assert b["assumption"] and all(p["unit_cost_source"] for p in b["pairs"])
-        assert all(p["unit_cost_source"].startswith(("指标库典型值", "支出标准", "本单位历史项目", "按预算封顶"))
+        assert all(p["unit_cost_source"].startswith(("指标库典型值", "支出标准", "历史项目", "按预算封顶"))
                    for p in b["pairs"])
     big = dict(_number(v) and (k, _number(v)[0]) for k, v in qty(large).items() if _number(v))
     little = dict(_number(v) and (k, _number(v)[0]) for k, v in qty(small).items() if _number(v))
@@ -95,10 +96,10 @@ def test_unit_cost_sources_spending_standard_and_unit_history(index) -> None:
     sources = [p["unit_cost_source"] for p in std["budget"]["pairs"]]
     assert any(s.startswith("支出标准") for s in sources), sources
     # the project store's history, once projects are recorded, takes precedence over both
-    hist = Recommender(index, unit_cost_history=lambda iid: (3000.0, "3 个已批复项目的中位数")).recommend(
+    hist = Recommender(index, unit_cost_history=lambda iid: (3000.0, "本单位 3 张已批复目标表的中位数")).recommend(
         "生态岗位聘用", "聘用草原管护员和护林员", project_type="生态岗位", amount=3_000_000)
     pair = hist["budget"]["pairs"][0]
-    assert pair["unit_cost_source"].startswith("本单位历史项目") and pair["unit_cost_value"].startswith("3000")
+    assert pair["unit_cost_source"].startswith("历史项目：本单位") and pair["unit_cost_value"].startswith("3000")
     assert pair["subtotal_yuan"] <= 3_000_000
 
 
@@ -162,3 +163,33 @@ def test_real_tables_type_inference(index) -> None:
     assert not res["stale_labels"]
     assert res["summary"]["n"] >= 20
     assert res["summary"]["top1"] >= REAL_TYPE_TOP1 and res["summary"]["top3"] >= REAL_TYPE_TOP3, res["tables"]
+
+
+def test_approved_tables_give_the_unit_costs(work_app, monkeypatch) -> None:
+    """Once a unit's table is approved, its unit cost is what the next recommendation plans with."""
+    from engine.library import Library
+    from projects_support import GOALS, ROWS, accounts, new_project
+    from search.engine import build_index
+    client, store = work_app
+    monkeypatch.setenv("ZHIBIAO_ACCEPTANCE_TTL", "0")
+    _, unit, reviewer = accounts(client)
+    rec = Recommender(build_index(store), Library(store))
+    first = rec.recommend("中小学教师培训", amount=1_500_000, unit="106")
+    pair = first["budget"]["pairs"][0]
+    assert not pair["unit_cost_source"].startswith("历史项目")
+    cost = next(i for i in _rows(first) if i["name"] == pair["unit_cost"])
+    rows = [r for r in ROWS if r["level2"] != "经济成本指标"] + [
+        {"level1": cost["level1"], "level2": cost["level2"], "name": cost["name"], "value": "≤1200",
+         "unit": cost["unit"], "basis": "历史标准"}]
+    pid = new_project(client, unit)["id"]
+    assert client.put(f"/projects/{pid}/targets", json={"revision": 0, "goals": GOALS, "rows": rows},
+                      headers=unit).status_code == 200
+    client.post(f"/projects/{pid}/submit", headers=unit)
+    assert client.post(f"/projects/{pid}/approve", headers=reviewer).status_code == 200
+    again = rec.recommend("中小学教师培训", amount=1_500_000, unit="106")
+    pair = next(p for p in again["budget"]["pairs"] if p["unit_cost"] == cost["name"])
+    assert pair["unit_cost_source"].startswith("历史项目：本单位") and pair["unit_cost_value"].startswith("1200")
+    assert pair["subtotal_yuan"] <= 1_500_000
+    other = rec.recommend("中小学教师培训", amount=1_500_000, unit="999")  # another unit: the city's history
+    assert next(p for p in other["budget"]["pairs"] if p["unit_cost"] == cost["name"])[
+        "unit_cost_source"].startswith("历史项目：全市")
