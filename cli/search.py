@@ -29,7 +29,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     store, svc = _service(args)
     try:  # a BadQuery is reported by cli.main (exit 1)
         res = svc.search(args.query, sector=args.sector, project_type=args.project_type, category=args.category,
-                         limit=args.limit)
+                         limit=args.limit, group=args.group)
     finally:
         store.close()
     if args.json:
@@ -46,6 +46,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     print(f"共 {res['total']} 条" + (f"（{'；'.join(notes)}）" if notes else ""))
     for i, h in enumerate(res["hits"], 1):
         pts = "、".join(h["project_types"][:2]) or "-"
+        if len(h["project_types"]) > 2:  # a grouped hit: the name is used by more project types
+            pts += f" 等 {len(h['project_types'])} 个项目类型"
         print(f"{i:>2}. {_plain(h['highlight'])}  [{h['category']}｜{h['sector']}｜{pts}]  {h['unit'] or ''}  "
               f"{h['score']:.3f}  {h['id']}")
         print(f"    {'；'.join(h['why'][:3])}")
@@ -91,6 +93,8 @@ def register(sub: argparse._SubParsersAction, add: Callable[..., argparse.Argume
     p.add_argument("--category", help="指标类别，如 满意度、数量指标")
     p.add_argument("--limit", type=int, default=10, help="返回条数（1–100，默认 10）")
     p.add_argument("--json", action="store_true", help="以 JSON 输出（与 GET /search 相同）")
+    p.add_argument("--no-group", dest="group", action="store_false",
+                   help="同名指标逐条列出（默认合并为一条并列出其全部项目类型）")
     p = add("recommend", "为项目推荐绩效目标集（与 POST /recommend 相同）", cmd_recommend)
     p.add_argument("--project", required=True, help="项目名称")
     p.add_argument("--description", help="项目说明")
