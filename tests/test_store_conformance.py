@@ -179,6 +179,8 @@ def test_commit_writes_work_nodes_outside_the_library(fresh_store: GraphStore) -
     lib_ids = {n.id for n in fresh_store.snapshot()[1]}
     assert "PRJ-1" not in lib_ids and "IND-1" in lib_ids
     assert {"PRJ-1", "UNIT-101"} <= {n.id for n in fresh_store.snapshot(include_work=True)[1]}
+    from engine.export import export_text
+    assert "PRJ-1" not in export_text(fresh_store, "json") and "IND-1" in export_text(fresh_store, "json")
     # a link adds an edge to an existing node without replacing its other edges
     fresh_store.commit(Write([Node("PRJ-2", "Project", {"name": "x", "unit": "101", "revision": 0})],
                              links=[("UNIT-101", "OWNS", "PRJ-2")]))
