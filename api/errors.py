@@ -120,6 +120,25 @@ def validation_body(e: RequestValidationError) -> tuple[str, str, list[dict[str,
     return code, f"参数不正确：{shown}{more}", details
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method some route of the app takes on this path, asked of the routes themselves (so
+    included routers of any depth count). Starlette's 405 names only the methods of the first route
+    that matched the path: a path with a GET route and a POST route would advertise one of them."""
+    from starlette.routing import Match
+    allowed = []
+    for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"):
+        scope = {**request.scope, "method": method}
+        for route in request.app.router.routes:
+            try:
+                match, _ = route.matches(scope)
+            except Exception:  # a route that cannot judge this scope does not take it
+                continue
+            if match == Match.FULL and not getattr(route, "path", "/").startswith(("/docs-assets", "/static")):
+                allowed.append(method)
+                break
+    return ", ".join(allowed)
+
+
 # --- handlers ----------------------------------------------------------------------------
 def install(app: FastAPI) -> None:
     """Register the handlers and the OpenAPI patch on ``app``."""
@@ -133,8 +152,10 @@ def install(app: FastAPI) -> None:
         elif e.status_code == 404:
             text = f"找不到 {request.url.path}：没有这个路径或资源（接口列表见 /docs）"
         elif e.status_code == 405:
-            allow = (e.headers or {}).get("Allow") or (e.headers or {}).get("allow") or ""
+            allow = _allowed_methods(request) or (e.headers or {}).get("Allow") or (e.headers or {}).get("allow") or ""
             text = f"{request.url.path} 不支持 {request.method} 请求" + (f"；可用：{allow}" if allow else "")
+            if allow:
+                e.headers = {**dict(e.headers or {}), "Allow": allow}
         elif isinstance(detail, str) and detail and any("\u4e00" <= ch <= "\u9fff" for ch in detail):
             text = detail  # a Chinese detail given by a route is already the answer
         return error_response(e.status_code, code, text, headers=dict(e.headers or {}) or None)
