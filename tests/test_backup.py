@@ -12,7 +12,7 @@ import pytest
 from cli.main import main
 from engine.backup import BackupError, backup, content_hash, read_backup, restore, store_summary
 from graph import GraphStore, Node, open_store
-from graph.store import ChangeSet, LoadRecord
+from graph.store import ChangeSet, LoadRecord, Write
 from loaders import load_file
 
 
@@ -22,6 +22,9 @@ def _with_work_nodes(store: GraphStore) -> None:
     store.apply(ChangeSet([Node("PRJ-BK-1", "Project", {"name": "校舍维修改造", "amount": 800}),
                            Node("USR-BK-1", "User", {"name": "张三", "role": "admin"}, [("OWNS", "PRJ-BK-1")])]),
                 LoadRecord(source="test:work", file_hash="", format="test", counts={}))
+    # and through the work graph's own guarded write, with a link added to an existing node
+    store.commit(Write(upserts=[Node("UNIT-BK-1", "BudgetUnit", {"name": "市教育局"})],
+                       links=[("UNIT-BK-1", "OWNS", "PRJ-BK-1")], expect={"UNIT-BK-1": None}))
 
 
 def test_backup_then_restore_gives_identical_content(fresh_store: GraphStore, mini_library: Path,
@@ -30,7 +33,7 @@ def test_backup_then_restore_gives_identical_content(fresh_store: GraphStore, mi
     _with_work_nodes(fresh_store)
     before = store_summary(fresh_store)
     history = [r.to_dict() for r in fresh_store.history()]
-    assert {"Project", "User", "Indicator", "Category"} <= set(before["labels"])
+    assert {"Project", "User", "BudgetUnit", "Indicator", "Category"} <= set(before["labels"])
     out = tmp_path / "zb.backup"
     result = backup(fresh_store, out)
     assert result["content_sha256"] == before["content_sha256"] and result["loads"] == 2
