@@ -62,6 +62,8 @@ def test_draft_from_recommendation_to_xlsx_and_back(guarded, base_url, accounts,
     # recommendations grouped by 一级 / 二级, each with its reason
     page.get_by_role("button", name="获取推荐指标").click()
     page.locator("#rec-form").wait_for(timeout=60_000)
+    # the inferred project type is shown and can be changed
+    assert "校舍维修改造" in page.get_by_label("项目类型").locator("option:checked").inner_text()
     legends = page.locator("#rec-form legend").all_inner_texts()
     assert {"产出指标", "效益指标", "满意度指标"} <= set(legends), legends
     assert page.locator("#rec-form .reason").first.inner_text()

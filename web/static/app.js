@@ -285,6 +285,8 @@
         st.rows = t ? t.rows.map(r => ({ level1: r.level1, level2: r.level2, name: r.name, value: r.value, unit: r.unit || "", basis: r.basis || "" })) : [];
         st.review = t ? t.review : null;
         st.rowComments = {};
+        st.projectType = null;
+        $("#rec-list").replaceChildren(); $("#rec-status").replaceChildren();
         (t && t.row_comments || []).forEach(c => { st.rowComments[c.row] = c.comment; });
         $("#goal-period").value = t && t.goals ? t.goals.period || "" : "";
         $("#goal-annual").value = t && t.goals ? t.goals.annual || "" : "";
@@ -312,13 +314,21 @@
     }
 
     /* ---- recommendations ---- */
-    $("#recommend-btn").addEventListener("click", async () => {
+    /* the project type is inferred by the recommender; the unit confirms it or picks another candidate,
+     * which re-runs the recommendation and is saved with the table ("project_type") */
+    $("#recommend-btn").addEventListener("click", () => recommend(st.projectType || st.project.project_type, true));
+    async function recommend(projectType, fresh) {
       const p = st.project, out = $("#rec-list"), status = $("#rec-status");
-      status.textContent = "正在推荐…"; out.replaceChildren(h("progress", { "aria-label": "正在推荐" }));
+      if (fresh) status.textContent = "正在推荐…";
+      out.replaceChildren(h("progress", { "aria-label": "正在推荐" }));
       try {
-        const r = await api("/recommend", { method: "POST", body: { project: p.name, description: p.description || "", sector: p.sector || null, amount: p.amount || null, period: String(p.year || "") } });
-        const pt = (r.project_types || []).find(x => x.selected);
-        status.textContent = pt ? "按项目类型「" + pt.name + "」（" + pt.sector + " → " + pt.field + "）推荐" : "";
+        const r = await api("/recommend", { method: "POST", body: { project: p.name, description: p.description || "", sector: p.sector || null, project_type: projectType || null, amount: p.amount || null, period: String(p.year || "") } });
+        if (fresh || !$("#pt-select")) {
+          const cands = r.project_types || [];
+          const choose = h("select#pt-select", { "aria-label": "项目类型" }, ...cands.map(x => h("option", { value: x.id, text: x.name + "（" + x.sector + " → " + x.field + "）", selected: x.selected })));
+          choose.addEventListener("change", () => { st.projectType = choose.value; recommend(choose.value); });
+          status.replaceChildren(cands.length ? h("span", {}, h("label", { for: "pt-select", text: "项目类型 " }), choose, " （推断结果，可更换）") : "");
+        }
         const byL1 = new Map();
         for (const g of r.groups || []) { if (!byL1.has(g.level1)) byL1.set(g.level1, []); byL1.get(g.level1).push(g); }
         let n = 0;
@@ -355,8 +365,8 @@
         }
         form.append(h("div.toolbar", {}, h("button", { type: "submit", text: "采用选中的指标" }), h("span.muted", { text: "共 " + n + " 个推荐，可取消勾选不需要的" })));
         out.replaceChildren(n ? form : h("p.empty", { text: "没有找到可推荐的指标，请补充项目说明后重试" }));
-      } catch (e) { status.textContent = ""; showError(out, e); }
-    });
+      } catch (e) { showError(out, e); }
+    }
 
     /* ---- rows ---- */
     function rowEl(r, i) {
@@ -473,7 +483,7 @@
     $("#save-btn").addEventListener("click", async () => {
       const btn = $("#save-btn"); btn.disabled = true; status.replaceChildren(h("p.muted.busy", { text: "正在保存" }));
       try {
-        const t = await api("/projects/" + encodeURIComponent(st.project.id) + "/targets", { method: "PUT", body: { revision: st.revision, goals: doc().goals, rows: doc().rows } });
+        const t = await api("/projects/" + encodeURIComponent(st.project.id) + "/targets", { method: "PUT", body: Object.assign({ revision: st.revision, goals: doc().goals, rows: doc().rows }, st.projectType ? { project_type: st.projectType } : {}) });
         st.revision = t.revision; st.review = t.review; st.dirty = false; st.rowComments = {};
         if (st.project.status === "approved") st.project.status = "draft";
         status.replaceChildren(h("p.okmsg", { text: "已保存为修订 " + t.revision + "（评分 " + t.review.score + "）" }));
