@@ -15,7 +15,7 @@ from engine.library import Library
 from search.engine import SearchService
 
 from ..deps import get_library
-from ..params import MAX_QUERY, MAX_TEXT, Offset, limit_param, text_param
+from ..params import MAX_QUERY, MAX_TEXT, limit_param, text_param
 
 router = APIRouter()
 _LOCK = threading.Lock()
