@@ -102,10 +102,11 @@ def cors_origins() -> list[str]:
 
 
 def install(app: FastAPI) -> None:
-    """Body limit always; CORS only for the configured origins."""
+    """Body limit always; CORS only for the configured origins, outside the body limit so that a
+    browser on another origin also reads a 413."""
+    app.add_middleware(BodyLimitMiddleware)
     origins = cors_origins()
     if origins:
         from fastapi.middleware.cors import CORSMiddleware
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
                            allow_headers=["*"], allow_credentials="*" not in origins, max_age=600)
-    app.add_middleware(BodyLimitMiddleware)
