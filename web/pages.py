@@ -132,6 +132,7 @@ def search_page(request: Request, q: str = "", sector: str = "", field: str = ""
             facets.append({"key": key, "name": FILTER_NAMES[key],
                            "values": [{**v, "href": link(**{key: v["value"]}, offset=0)} for v in values[:12]]})
     ctx.update(res=res, groups=group_hits(res["hits"]), facets=facets,
+               json_href="/search?" + urlencode({"q": q, **filters, "limit": PAGE_HITS, "offset": offset}),
                remove={k: link(**{k: ""}, offset=0) for k in filters},
                next=link(offset=offset + PAGE_HITS) if offset + PAGE_HITS < res["total"] else None,
                prev=link(offset=max(0, offset - PAGE_HITS)) if offset else None)
