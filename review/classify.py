@@ -43,6 +43,8 @@ class Ref:
     sector: str | None
     synonyms: tuple[str, ...] = ()
     project_types: tuple[str, ...] = ()
+    #: the indicator in the one projection (engine/projection.py) that /indicators/{id} serves
+    indicator: dict[str, Any] | None = field(default=None, compare=False, hash=False, repr=False)
 
     def value_text(self) -> str | None:
         """The typical value written as a unit writes it ("≥90%", "≤600元/平方米", "9月30日前");
@@ -70,7 +72,7 @@ class Ref:
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "unit": self.unit, "direction": self.direction,
-                "typical_value": self.typical, "text": self.target_text()}
+                "typical_value": self.typical, "text": self.target_text(), "indicator": self.indicator}
 
 
 @dataclass
@@ -172,10 +174,28 @@ _lock = threading.Lock()
 _cache: dict[Any, Index] = {}
 
 
+def _project(ind: Any, names: dict[str, str], level1_of: dict[str, str]) -> dict[str, Any]:
+    """The indicator in the one projection, from its record and the names of the nodes it links to."""
+    from engine.projection import project
+    l1 = level1_of.get(ind.category)
+    return project(ind.id, ind.to_dict(), category=(ind.category, names.get(ind.category)),
+                   level1=(l1, names.get(l1)) if l1 else None,
+                   sector=(ind.sector, names.get(f"SEC-{ind.sector}")) if ind.sector else None,
+                   field=(ind.field, names.get(ind.field)) if ind.field else None,
+                   project_types=[(p, names.get(p)) for p in ind.project_types])
+
+
 def _refs_from_store(store: Any) -> list[Ref]:
-    from ontology.nodes import INDICATOR, node_indicator
+    from ontology.nodes import CATEGORY, FIELD, INDICATOR, LEVEL1, PART_OF, PROJECT_TYPE, SECTOR, node_indicator
     from ontology.vocab import sectors
     sector_names = {s.code: s.name for s in sectors()}
+    names: dict[str, str] = {}
+    level1_of: dict[str, str] = {}
+    for label in (LEVEL1, CATEGORY, SECTOR, FIELD, PROJECT_TYPE):
+        for n in store.iter_label(label):
+            names[n.id] = n.props.get("name")
+            if label == CATEGORY:
+                level1_of[n.id] = dict(n.edges).get(PART_OF)
     out = []
     for node in store.iter_label(INDICATOR):
         ind = node_indicator(node)
@@ -183,7 +203,7 @@ def _refs_from_store(store: Any) -> list[Ref]:
             continue
         out.append(Ref(ind.id, ind.name, ind.category, ind.unit, ind.direction, ind.typical_value,
                        ind.value_kind, sector_names.get(ind.sector or "", ind.sector), tuple(ind.synonyms),
-                       tuple(ind.project_types)))
+                       tuple(ind.project_types), _project(ind, names, level1_of)))
     return out
 
 
@@ -207,11 +227,19 @@ def _types_from_catalogue() -> list[tuple[str, str, tuple[str, ...], str | None]
 
 def _refs_from_catalogue() -> list[Ref]:
     from ontology.catalogue import load_catalogue
-    from ontology.vocab import sectors
+    from ontology.vocab import categories, sectors
     names = {s.code: s.name for s in sectors()}
+    cat = load_catalogue()
+    node_names = {f"SEC-{s.code}": s.name for s in sectors()}
+    node_names.update({c.code: c.name for c in categories()})
+    node_names.update({c.level1_code: c.level1_name for c in categories()})
+    node_names.update({f.id: f.name for f in cat.fields.values()})
+    node_names.update({p.id: p.name for p in cat.project_types.values()})
+    level1_of = {c.code: c.level1_code for c in categories()}
     return [Ref(i.id, i.name, i.category, i.unit, i.direction, i.typical_value, i.value_kind,
-                names.get(i.sector or "", i.sector), tuple(i.synonyms), tuple(i.project_types))
-            for i in load_catalogue().indicators if i.status == "active"]
+                names.get(i.sector or "", i.sector), tuple(i.synonyms), tuple(i.project_types),
+                _project(i, node_names, level1_of))
+            for i in cat.indicators if i.status == "active"]
 
 
 def index_for(library: Any | None) -> Index:

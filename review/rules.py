@@ -312,12 +312,12 @@ def rewrite_for(text: str, category: str, idx: Index, project: dict[str, Any], s
                  "sector": f"同行业「{sector}」", "general": "通用指标"}[tier]
         d = {"id": ref.id, "name": ref.name, "value": value, "text": ref.target_text(),
              "category": ref.category, "sector": ref.sector, "project_type": pt[1] if tier == "project_type" and pt else None,
-             "source": tier}
+             "source": tier, "indicator": ref.indicator}
         return Example.of(f"「{ref.target_text()}」（指标库 {ref.id}，{where}）", d)
     pat = pattern_for(pattern_name or text, category)
     if pat:
         d = {"id": None, "name": pat.split(" ")[0], "value": None, "text": pat, "category": category,
-             "sector": None, "project_type": None, "source": "pattern"}
+             "sector": None, "project_type": None, "source": "pattern", "indicator": None}
         return Example.of(f"「{pat}」（写法模板：指标库中没有同类可直接采用的指标，请按实际填写）", d)
     return None
 

@@ -49,6 +49,7 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 
 from engine.library import BadQuery
+from engine.projection import project
 from graph.store import Node
 from ontology.nodes import (
     APPLIES_TO,
@@ -1280,7 +1281,8 @@ class SearchIndex:
                 "field": doc.field_name, "project_types": list(doc.pt_names), "unit": p.get("unit"),
                 "value_kind": p.get("value_kind"), "direction": p.get("direction"),
                 "typical_value": p.get("typical_value"), "score": round(score, 4),
-                "highlight": _highlight(doc.name, mask), "why": why or ["字符近似"]}
+                "highlight": _highlight(doc.name, mask), "why": why or ["字符近似"],
+                "indicator": doc_projection(doc)}
 
     def _match_terms(self, it: Interpretation, doc: Doc, words: list[str] | None = None) -> dict[str, list[str]]:
         if words is None:
@@ -1343,6 +1345,16 @@ class SearchIndex:
         top = lambda c: [{"value": k, "count": v} for k, v in sorted(c.items(), key=lambda t: (-t[1], t[0]))[:FACET_TOP]]  # noqa: E731
         return {"sector": top(by_code("sec", "通用")), "level1": top(by_code("l1", "-")),
                 "category": top(by_code("cat", "-")), "project_type": top(pt), "value_kind": top(kind)}
+
+
+def doc_projection(doc: Doc) -> dict[str, Any]:
+    """The indicator of a hit in the one projection /indicators/{id} serves (engine/projection.py)."""
+    return project(doc.id, doc.props,
+                   category=(doc.category, doc.category_name) if doc.category else None,
+                   level1=(doc.level1, doc.level1_name) if doc.level1 else None,
+                   sector=(doc.sector_code, doc.sector_name) if doc.sector_id else None,
+                   field=(doc.field_id, doc.field_name) if doc.field_id else None,
+                   project_types=zip(doc.pts, doc.pt_names))
 
 
 def _highlight(name: str, mask: list[bool]) -> str:

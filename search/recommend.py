@@ -28,7 +28,7 @@ from ontology.nodes import PROJECT_TYPE, SECTOR
 
 from .budget import BudgetPlanner, UnitCostHistory, lines_for
 from .history import history_for
-from .index import Doc, SearchIndex
+from .index import Doc, SearchIndex, doc_projection
 from .regions import Region, applies, resolve_region, scope_note
 from .text import DATA_DIR, bigrams
 
@@ -416,7 +416,8 @@ class Recommender:
                 "kind": doc.kind, "unit": p.get("unit"), "value_kind": p.get("value_kind"),
                 "direction": p.get("direction"), "suggested_value": value, "basis": basis,
                 "definition": p.get("definition"), "formula": p.get("formula"),
-                "reason": why, "path": path, "matched_terms": hit, "score": score}
+                "reason": why, "path": path, "matched_terms": hit, "score": score,
+                "indicator": doc_projection(doc)}
 
     # --- similar indicators -------------------------------------------------------------------------
     def similar(self, indicator_id: str, limit: int = 10) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
+from engine.indicator_schema import IndicatorDetail, IndicatorPage
 from engine.library import Library
 
 from ..deps import get_library
@@ -43,7 +44,7 @@ def sectors(lib: Lib) -> list[dict]:
     return _encoded(lib, ("sectors",), lib.sector_tree)  # type: ignore[return-value]
 
 
-@router.get("/indicators", summary="按行业、领域、项目类型、类别筛选指标（分页）")
+@router.get("/indicators", summary="按行业、领域、项目类型、类别筛选指标（分页）", response_model=IndicatorPage)
 def indicators(lib: Lib,
                sector: Annotated[str | None, text_param("行业编码或名称，如 205 或 教育")] = None,
                field: Annotated[str | None, text_param("领域编码或名称")] = None,
@@ -58,7 +59,7 @@ def indicators(lib: Lib,
         sector, field, project_type, category, None if status == "all" else status, scope, offset, limit))
 
 
-@router.get("/indicators/{indicator_id}", summary="一个指标及其关联节点")
+@router.get("/indicators/{indicator_id}", summary="一个指标及其关联节点", response_model=IndicatorDetail)
 def indicator(indicator_id: str, lib: Lib) -> dict[str, Any]:
     return lib.indicator(indicator_id)
 
