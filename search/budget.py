@@ -165,10 +165,16 @@ class BudgetPlanner:
                 if f is not None:
                     c.paired.append((q, f))
         active = [c for c in costs if c.paired and c.value]
-        share = amount / len(active) if active else amount
+        # the amount is split between the outputs in the proportions of the library's typical project
+        # (typical quantity × typical unit cost), evenly when a typical value is missing
+        weights = [self._typical_money([c]) for c in active]
+        if not all(weights):
+            weights = [1.0] * len(active)
+        shares = {id(c): amount * w / sum(weights) for c, w in zip(active, weights)}
         notes = []
         if len(active) > 1:
-            notes.append(self.rules["budget_notes"]["split"].format(n=len(active)))
+            notes.append(self.rules["budget_notes"]["split"].format(
+                n=len(active), parts="、".join(f"{c.item['name']} {100 * shares[id(c)] / amount:.0f}%" for c in active)))
         elif active:
             notes.append(self.rules["budget_notes"]["single"])
         # what the library's typical project costs: scales the quantities the amount does not price
@@ -178,7 +184,7 @@ class BudgetPlanner:
         for c in active:
             scale = self.split_cost_unit(c.unit)[0]
             for q, f in c.paired:
-                qmax = share / (c.value * scale * f)
+                qmax = shares[id(c)] / (c.value * scale * f)
                 limit[id(q)] = min(limit.get(id(q), math.inf), qmax)
         for c in active:
             scale = self.split_cost_unit(c.unit)[0]
@@ -187,9 +193,11 @@ class BudgetPlanner:
                 qv = nice_floor(limit[id(q)], integer)
                 if qv <= 0:  # the amount does not buy one unit at this cost: one unit, cost capped
                     qv = 1.0
-                    capped = math.floor(share / (scale * f))
+                    capped = math.floor(shares[id(c)] / (scale * f))
                     if c.value > capped:
                         c.value, c.source = float(capped), f"按预算封顶（{c.source}超出金额）"
+                if q.direction == "≤" and q.typical is not None:  # a cap (≤8辆): the amount only lowers it
+                    qv = min(qv, q.typical)
                 q.value = qv if q.value is None else min(q.value, qv)
                 q.source = "按金额测算：金额 ÷ 单位成本"
         for c in active:
@@ -199,7 +207,7 @@ class BudgetPlanner:
             q, f = max(c.paired, key=lambda p: (_overlap(c.item["name"], p[0].item["name"]), -lines.index(p[0])))
             pairs.append({"quantity": q.item["name"], "quantity_value": f"{_fmt(q.value)}{q.unit}",
                           "unit_cost": c.item["name"], "unit_cost_value": f"{_fmt(c.value)}{c.unit}",
-                          "unit_cost_source": c.source, "share_yuan": round(share, 2),
+                          "unit_cost_source": c.source, "share_yuan": round(shares[id(c)], 2),
                           "subtotal_yuan": round(q.value * c.value * scale * f, 2),
                           "also_capped": [o.item["name"] for o, _ in c.paired if o is not q]})
         # unit costs that pair with nothing still may not exceed the amount
@@ -231,6 +239,9 @@ class BudgetPlanner:
             scaled.append(q.item["name"])
         if scaled:
             notes.append(self.rules["budget_notes"]["scaled"].format(money=_fmt(typical_money / 10000)))
+        for ln in quantitative:
+            if ln.value is None and not ln.source and ln not in costs:
+                ln.source = "指标库典型值（与金额无直接换算关系，请按实际填写）"
         for ln in lines:
             if ln.value is not None:
                 comp = ln.direction if ln.direction in ("≥", "≤", "=") else ""
