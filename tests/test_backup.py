@@ -95,3 +95,39 @@ def test_cli_backup_restore_and_replace_needs_yes(mini_store: GraphStore, tmp_pa
     assert main(["restore", str(out), "--store", target, "--replace", "--yes"]) == 0
     with open_store(target) as t:
         assert content_hash(t.snapshot(include_work=True)[1]) == want
+
+
+def test_backup_is_consistent_while_loads_land(mini_store: GraphStore, tmp_path: Path) -> None:
+    """Backups taken while another thread keeps loading: each one is a state the store really had
+    (its version is the last load's), and restores to exactly its own content."""
+    import threading
+    header = "二级指标,三级指标,计量单位,指标值,指标解释,计算公式,行业,项目类型,指标值设定依据\n"
+    files = []
+    for i in range(6):
+        p = tmp_path / f"l{i}.csv"
+        p.write_text(header + f"质量指标,第{i}批园所检查合格率,%,≥95%,检查合格园所占比,合格数/总数×100%,教育,"
+                              "普惠性幼儿园建设,行业标准\n", encoding="utf-8")
+        files.append(p)
+    writer_store = open_store(mini_store.url)
+    done = threading.Event()
+
+    def load_all() -> None:
+        try:
+            for p in files:
+                load_file(p, writer_store, shacl=False)
+        finally:
+            done.set()
+    t = threading.Thread(target=load_all)
+    t.start()
+    outs = []
+    while not done.is_set() or len(outs) < 2:
+        out = tmp_path / f"b{len(outs)}.backup"
+        backup(mini_store, out)
+        outs.append(out)
+    t.join()
+    writer_store.close()
+    for out in outs:
+        doc = read_backup(out)
+        assert doc["history"][-1].version_after == doc["version"]
+        with open_store(f"sqlite:///{tmp_path / (out.stem + '.db')}") as target:
+            assert restore(target, out)["content_sha256"] == doc["content_sha256"]
