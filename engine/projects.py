@@ -72,6 +72,15 @@ def table_view(table: Node, rows: list[Node]) -> dict[str, Any]:
             "created_at": p.get("created_at")}
 
 
+def _text(value: Any) -> str:
+    """A cell as text, as typed: 95 and 95.0 are both "95"."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
 def _not_found(pid: str) -> WorkError:
     return WorkError("not_found", "project_not_found", f"项目 {pid} 不存在")
 
@@ -249,7 +258,7 @@ class Projects:
         first = self._project(who, pid, "project.edit")
         if not rows or len(rows) > MAX_ROWS:
             raise WorkError("invalid", "bad_rows", f"目标表应有 1–{MAX_ROWS} 行指标，收到 {len(rows)} 行")
-        rows = [{k: ("" if r.get(k) is None else str(r.get(k)).strip()) for k in ROW_FIELDS} for r in rows]
+        rows = [{k: _text(r.get(k)) for k in ROW_FIELDS} for r in rows]
         goals = {"period": str((goals or {}).get("period") or ""), "annual": str((goals or {}).get("annual") or "")}
         pt = self._project_type(project_type) if project_type else None
         review = self._review(first.props, goals, rows)
