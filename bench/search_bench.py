@@ -3,6 +3,7 @@
     python bench/search_bench.py                       # engines + HTTP + 100k scale
     NEO4J_URI=bolt://127.0.0.1:7687 python bench/search_bench.py
     python bench/search_bench.py --sizes 100000,1000000 --http-seconds 10
+    python bench/search_bench.py --skip engines,http,scale   # the command-line start only
 
 1. The labelled queries (search/labelled/queries.yaml) through
    (a) this engine (search.index, in process),
@@ -19,6 +20,8 @@
    peak memory) and a fresh child maps it as a serving replica would (time to open, peak RSS of
    that process, query latency with facets and without the result memo): each figure is the
    size's own, not the maximum of everything run before.
+4. Command line: `zhibiao search 学生满意度` in a fresh process with a warm cache (median wall
+   time and peak memory of several runs) and whether networkx is imported on that path.
 
 Why these baselines: (b) is what a Neo4j deployment gives for free, so the engine has to beat it
 to justify itself (aim: 10x faster, higher recall); (c) is the obvious "no index" answer and
@@ -372,12 +375,41 @@ def scale_bench(args: argparse.Namespace) -> None:
               f"{q['median_ms']:>10.2f}{q['p99_ms']:>9.2f}", flush=True)
 
 
+def cli_bench(args: argparse.Namespace) -> None:
+    """Wall time and peak memory of ``zhibiao search 学生满意度`` in a fresh process with a warm
+    cache (the index folder exists), median of several runs; also whether networkx or jieba's
+    dictionary were imported on that path."""
+    print("\n== 4. 命令行：zhibiao search 学生满意度（缓存已建，新进程）==", flush=True)
+    tmp = Path(tempfile.mkdtemp(prefix="zb-cli-bench-"))
+    env = dict(os.environ, ZHIBIAO_SEARCH_CACHE_DIR=str(tmp / "cache"))
+    cmd = [sys.executable, "-m", "cli", "search", "学生满意度", "--store", f"sqlite:///{tmp / 'cli.db'}"]
+    try:
+        subprocess.run(cmd, env=env, capture_output=True, check=True, cwd=ROOT)  # seed + build the cache
+        walls, rss = [], []
+        for _ in range(args.cli_runs):
+            t0 = time.perf_counter()
+            r = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd] if Path("/usr/bin/time").exists() else cmd,
+                               env=env, capture_output=True, text=True, check=True, cwd=ROOT)
+            walls.append(time.perf_counter() - t0)
+            last = r.stderr.strip().splitlines()[-1:] or ["0"]
+            rss.append(int(last[0]) / 1024 if last[0].isdigit() else 0.0)
+        imp = subprocess.run([sys.executable, "-X", "importtime", *cmd[1:]], env=env, capture_output=True, text=True,
+                             cwd=ROOT).stderr
+        mods = {line.rsplit("|", 1)[-1].strip() for line in imp.splitlines() if "|" in line}
+        print(f"  中位数 {statistics.median(walls):.2f} s（{len(walls)} 次，最快 {min(walls):.2f} s），"
+              f"峰值内存 {statistics.median(rss):.0f} MB；导入 networkx：{'是' if 'networkx' in mods else '否'}，"
+              f"导入 jieba：{'是' if 'jieba' in mods else '否'}")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="100000", help="生成库规模，逗号分隔（如 100000,1000000；空则跳过）")
     ap.add_argument("--http-seconds", type=int, default=8)
     ap.add_argument("--http-conns", type=int, default=16)
-    ap.add_argument("--skip", default="", help="跳过的部分：engines,http,scale")
+    ap.add_argument("--cli-runs", type=int, default=7)
+    ap.add_argument("--skip", default="", help="跳过的部分：engines,http,scale,cli")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)  # internal: one scale step
     args = ap.parse_args(argv)
     if args.child:
@@ -392,6 +424,8 @@ def main(argv: list[str] | None = None) -> int:
         http_bench(args)
     if "scale" not in skip:
         scale_bench(args)
+    if "cli" not in skip:
+        cli_bench(args)
     return 0
 
 
