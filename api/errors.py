@@ -27,9 +27,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from engine.library import BadQuery, NotFound
-from graph import StoreError, StoreUnavailable, VersionConflict
-from limits import LimitExceeded
+from graph import StoreUnavailable
+from graph.errors import ZhibiaoError
 
 logger = logging.getLogger("zhibiao.api")
 _MESSAGES = Path(__file__).resolve().parent / "messages.yaml"
@@ -165,30 +164,17 @@ def install(app: FastAPI) -> None:
         code, message, details = validation_body(e)
         return error_response(422, code, message, details=details)
 
-    @app.exception_handler(BadQuery)
-    async def bad_query(_: Request, e: BadQuery) -> JSONResponse:
-        return error_response(400, e.code, e.message, choices=e.choices)
-
-    @app.exception_handler(NotFound)
-    async def not_found(_: Request, e: NotFound) -> JSONResponse:
-        return error_response(404, "not_found", e.message)
-
-    @app.exception_handler(LimitExceeded)
-    async def over_limit(_: Request, e: LimitExceeded) -> JSONResponse:
-        return error_response(e.status, e.code, e.message)
+    @app.exception_handler(ZhibiaoError)
+    async def known_error(_: Request, e: ZhibiaoError) -> JSONResponse:
+        """Every error of the project (BadQuery, NotFound, LimitExceeded, StoreError, review and
+        loop errors …): its own status, code and Chinese message, in the one error shape."""
+        if e.status >= 500:
+            logger.error("%s：%s", e.code, e.message)
+        return JSONResponse(e.body(), status_code=e.status)
 
     @app.exception_handler(StoreUnavailable)
     async def unavailable(_: Request, e: StoreUnavailable) -> JSONResponse:
         return error_response(503, e.code, f"指标库存储暂时不可用，请稍后重试（{e}）", headers={"Retry-After": "5"})
-
-    @app.exception_handler(VersionConflict)
-    async def conflict(_: Request, e: VersionConflict) -> JSONResponse:
-        return error_response(409, e.code, str(e))
-
-    @app.exception_handler(StoreError)
-    async def store_error(_: Request, e: StoreError) -> JSONResponse:
-        logger.error("存储错误：%s", e)
-        return error_response(500, e.code, str(e))
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, e: Exception) -> JSONResponse:

@@ -90,7 +90,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from review import BadDocument, check_table
     from review.document import number_rows
 
-    from .main import open_for
+    from .stores import open_for
     try:
         doc = read_document(Path(args.file))
     except ValueError as e:

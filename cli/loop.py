@@ -54,7 +54,7 @@ def _run(args: argparse.Namespace, work: Callable[[Any, Any], Any]) -> int:
     from engine.accounts import authenticate
     from engine.work_errors import WorkError
 
-    from .main import open_for
+    from .stores import open_for
     with open_for(args) as store:
         try:
             who = authenticate(store, args.user, _password())
@@ -79,7 +79,7 @@ def _generate(args: argparse.Namespace, store: Any, who: Any) -> dict[str, Any]:
     from loop.generate import generate_year
     from loop.load import load_year
 
-    from .main import _progress
+    from .stores import _progress
     require(who, "loop.generate")
     year = generate_year(args.scale, args.year, args.seed)
     update, close = _progress("载入生成的年度")

@@ -40,7 +40,7 @@ def _run(args: argparse.Namespace, work: Callable[[Any, Any], Any]) -> int:
     from engine.units import ensure_units
     from engine.work_errors import WorkError
 
-    from .main import open_for
+    from .stores import open_for
     with open_for(args) as store:
         try:
             ensure_units(store)

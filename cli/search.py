@@ -11,7 +11,7 @@ EXIT_OK = 0
 
 
 def _service(args: argparse.Namespace):
-    from cli.main import open_for
+    from cli.stores import open_for
     from search.engine import SearchService
     store = open_for(args)
     return store, SearchService(store)

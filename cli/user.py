@@ -37,7 +37,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     from engine.units import ensure_units
     from engine.work_errors import WorkError
 
-    from .main import open_for
+    from .stores import open_for
     try:
         password = read_password()
     except ValueError as e:
@@ -57,7 +57,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 def cmd_user_list(args: argparse.Namespace) -> int:
     from engine.accounts import list_users
 
-    from .main import open_for
+    from .stores import open_for
     with open_for(args) as store:
         users = list_users(store)
     if args.json:
@@ -70,7 +70,7 @@ def cmd_user_list(args: argparse.Namespace) -> int:
 def cmd_units_load(args: argparse.Namespace) -> int:
     from engine.units import load_units
 
-    from .main import open_for
+    from .stores import open_for
     with open_for(args) as store:
         report = load_units(store, args.file, actor(), dry_run=args.dry_run)
     if args.json:
@@ -91,7 +91,7 @@ def cmd_units_load(args: argparse.Namespace) -> int:
 def cmd_units_list(args: argparse.Namespace) -> int:
     from engine.units import ensure_units, list_units
 
-    from .main import open_for
+    from .stores import open_for
     with open_for(args) as store:
         ensure_units(store)
         units = list_units(store, 0, 100000)["items"]

@@ -12,14 +12,16 @@ import threading
 from collections import OrderedDict
 from typing import Any, Callable
 
+from graph.errors import ZhibiaoError
 from graph.store import GraphStore, Node
 from graph.view import GraphView, build_view, view_of
 from ontology.nodes import (APPLIES_TO, CATEGORY, FIELD, IN_CATEGORY, IN_FIELD, IN_SECTOR,
                             INDICATOR, LEVEL1, PART_OF, PROJECT_TYPE, SECTOR)
 
 
-class BadQuery(ValueError):
+class BadQuery(ZhibiaoError, ValueError):
     """A parameter names something that does not exist; the message lists the valid choices."""
+    status = 400
 
     def __init__(self, code: str, message: str, choices: list[str] | None = None):
         super().__init__(message)
@@ -27,11 +29,13 @@ class BadQuery(ValueError):
         self.message = message
         self.choices = choices or []
 
+    def body(self) -> dict[str, Any]:
+        return {**super().body(), "choices": self.choices}
 
-class NotFound(LookupError):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+
+class NotFound(ZhibiaoError, LookupError):
+    code = "not_found"
+    status = 404
 
 
 _VOCAB_LABELS = (LEVEL1, CATEGORY, SECTOR, FIELD, PROJECT_TYPE)

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from graph.errors import ZhibiaoError
+
 #: kind → HTTP status, used by the API layer; the engine itself knows nothing of HTTP
 KINDS = {"unauthenticated": 401, "forbidden": 403, "not_found": 404, "conflict": 409, "invalid": 422}
 
 
-class WorkError(Exception):
+class WorkError(ZhibiaoError):
     def __init__(self, kind: str, code: str, message: str, **extra: Any):
         assert kind in KINDS, kind
         super().__init__(message)
@@ -17,6 +19,10 @@ class WorkError(Exception):
         self.code = code
         self.message = message
         self.extra = extra
+
+    @property
+    def status(self) -> int:  # type: ignore[override]
+        return KINDS[self.kind]
 
     def body(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, **self.extra}

@@ -26,9 +26,12 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
+from .errors import ZhibiaoError
 
-class StoreError(Exception):
+
+class StoreError(ZhibiaoError):
     code = "store_error"
+    status = 500
 
     def __init__(self, message: str, code: str | None = None):
         super().__init__(message)
@@ -38,20 +41,24 @@ class StoreError(Exception):
 
 class StoreUnavailable(StoreError):
     code = "store_unavailable"
+    status = 503
 
 
 class VersionConflict(StoreError):
     code = "version_conflict"
+    status = 409
 
 
 class StoreURLError(StoreError):
     code = "bad_store_url"
+    status = 400
 
 
 class WriteConflict(StoreError):
     """A guard of a ``commit`` did not hold: ``current`` holds the guarded properties as stored
     (None when the node does not exist), so the caller can tell the user what changed."""
     code = "write_conflict"
+    status = 409
 
     def __init__(self, node_id: str, current: dict[str, Any] | None):
         what = "不存在" if current is None else "已被他人修改"

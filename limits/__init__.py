@@ -15,19 +15,19 @@ from typing import Any
 
 import yaml
 
+from graph.errors import ZhibiaoError
+
 __all__ = ["LimitExceeded", "count", "defaults", "env_name", "get", "human_mb", "mb"]
 
 _FILE = Path(__file__).resolve().parent / "limits.yaml"
 
 
-class LimitExceeded(ValueError):
+class LimitExceeded(ZhibiaoError, ValueError):
     """An input over one of the limits; ``code`` is stable, ``message`` Chinese, ``status`` the HTTP
     status the API answers with (413 for sizes, 422 for counts inside an accepted body)."""
 
     def __init__(self, code: str, message: str, status: int = 413):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+        super().__init__(message, code)
         self.status = status
 
 

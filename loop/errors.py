@@ -6,9 +6,12 @@
     └── LoopConflict       the write contradicts the stored state (API 409)"""
 from __future__ import annotations
 
+from graph.errors import ZhibiaoError
 
-class LoopError(Exception):
+
+class LoopError(ZhibiaoError):
     code = "loop_error"
+    status = 400
 
     def __init__(self, code: str, message: str, field: str | None = None):
         super().__init__(message)
@@ -18,12 +21,12 @@ class LoopError(Exception):
 
 
 class LoopInputError(LoopError, ValueError):
-    pass
+    status = 422
 
 
 class LoopNotFound(LoopError, LookupError):
-    pass
+    status = 404
 
 
 class LoopConflict(LoopError):
-    pass
+    status = 409

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from graph.errors import ZhibiaoError
+
 from .classify import category_info, index_for
 from .rules import build_row, check_row, check_table as table_rules, config, duplicate_flags, sector_of
 
 
-class BadDocument(ValueError):
+class BadDocument(ZhibiaoError, ValueError):
     """The document does not have the shape of a target table; ``code`` is stable."""
+    status = 422
 
     def __init__(self, code: str, message: str):
         super().__init__(message)

@@ -19,16 +19,17 @@ from typing import Any
 
 import yaml
 
+from graph.errors import ZhibiaoError
+
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 
-class XlsxError(ValueError):
+class XlsxError(ZhibiaoError, ValueError):
     """The upload is not a readable target table; ``code`` is stable, ``message`` Chinese."""
 
     def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+        super().__init__(message, code)
+        self.status = 422 if code in ("no_header", "no_rows") else 400
 
 
 @lru_cache(maxsize=1)
