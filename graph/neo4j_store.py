@@ -7,13 +7,14 @@ Cypher text lives in ``cypher.py``; user values only ever travel as parameters."
 from __future__ import annotations
 
 import json
+import os
 import time
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, TypeVar
 
 from neo4j import GraphDatabase, basic_auth
-from neo4j.exceptions import (AuthError, ConstraintError, DatabaseUnavailable, Neo4jError,
-                              ServiceUnavailable, SessionExpired, TransientError)
+from neo4j.exceptions import (AuthError, ConnectionPoolError, ConstraintError, DatabaseUnavailable,
+                              Neo4jError, ServiceUnavailable, SessionExpired, TransientError)
 
 from . import cypher as Q
 from .store import (WORK_LABELS, ChangeSet, GraphStore, LoadRecord, Neighbour, Node, Page, ProgressFn,
@@ -22,7 +23,9 @@ from .store import (WORK_LABELS, ChangeSet, GraphStore, LoadRecord, Neighbour, N
 T = TypeVar("T")
 _BATCH = 1000
 _RESERVED = {"id", "_label", "_hash", "_props"}
-_UNAVAILABLE = (ServiceUnavailable, SessionExpired, DatabaseUnavailable, ConnectionError, OSError)
+# no connection to be had within the acquisition timeout is the store being unavailable too (503, retry)
+_UNAVAILABLE = (ServiceUnavailable, SessionExpired, DatabaseUnavailable, ConnectionError, OSError,
+                ConnectionPoolError)
 
 
 def _flat(node: Node, digest: str) -> dict[str, Any]:
@@ -50,7 +53,9 @@ class Neo4jStore(GraphStore):
         self.retries = retries
         auth = basic_auth(user, password) if password else None
         self._driver = GraphDatabase.driver(url, auth=auth, connection_timeout=5, max_transaction_retry_time=10,
-                                            connection_acquisition_timeout=10)
+                                            # a busy server may take a while to hand out a connection
+                                            connection_acquisition_timeout=float(
+                                                os.environ.get("NEO4J_ACQUISITION_TIMEOUT", "60")))
         self._schema_ready = False
 
     # --- plumbing -------------------------------------------------------------------

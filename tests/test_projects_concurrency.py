@@ -166,6 +166,11 @@ def test_64_clients_for_30_seconds(fresh_store: GraphStore, mini_library: Path) 
                                 statuses[r2.status_code] += 1
                             continue
                         current = http.get(f"/projects/{pid}", headers=heads[account])
+                        if current.status_code != 200:
+                            with lock:
+                                statuses[current.status_code] += 1
+                                errors.append(f"{current.status_code} {current.text[:200]}")
+                            continue
                         rev = current.json()["revision"]
                         marker = f"c{cid}-s{seq}"
                         goals, rows = _table(marker)
