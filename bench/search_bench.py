@@ -95,6 +95,9 @@ def neo4j_engine(uri: str, nodes: list[Node]) -> Callable[[str], list[str]] | No
     from graph import open_store
     logging.getLogger("neo4j").setLevel(logging.ERROR)  # schema notifications on an empty graph
     store = open_store(uri)
+    if not store.has_fulltext:
+        print(f"  {uri} 没有原生全文索引：不参与比较", flush=True)
+        return None
     if store.is_empty():
         from loaders import seed_bundled_library
         print(f"  Neo4j 为空，先载入内置指标库（{uri}）……", flush=True)

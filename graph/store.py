@@ -228,6 +228,15 @@ class GraphStore(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
+    @abstractmethod
+    def wipe(self) -> None:
+        """Delete everything (nodes, history, version): tests, benchmarks and a replacing migrate."""
+
+    def fulltext(self, query: str, limit: int = 10) -> list[tuple[str, str, float]]:
+        """(id, name, score) from the backend's native full-text index; only a store whose
+        ``has_fulltext`` is true offers one (Neo4j), callers read the flag first."""
+        raise StoreError(f"存储 {self.url} 没有原生全文索引（检索请用 search/ 的索引）", "fulltext_unsupported")
+
     # --- helpers with default bodies -------------------------------------------------
     def iter_label(self, label: str, batch: int = 2000) -> Iterator[Node]:
         offset = 0
