@@ -163,6 +163,8 @@ def test_real_tables_type_inference(index) -> None:
     assert not res["stale_labels"]
     assert res["summary"]["n"] >= 20
     assert res["summary"]["top1"] >= REAL_TYPE_TOP1 and res["summary"]["top3"] >= REAL_TYPE_TOP3, res["tables"]
+    from search.evaluate import REAL_THRESHOLDS
+    assert res["summary"]["name_coverage"] >= REAL_THRESHOLDS["real.name_coverage"]
     # the set recommended for each real project at its real amount stays within it and passes check
     assert res["summary"]["recommend_within_amount"] == 1.0 and res["summary"]["recommend_passes_check"] == 1.0, \
         [(r["project"], r["check_score"]) for r in res["tables"] if not (r["within_amount"] and r["passes_check"])]
