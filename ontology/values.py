@@ -175,20 +175,20 @@ def chinese_number(text: str) -> float | None:
     if all(ch in mags for ch in text):
         return None
     total, section, current = 0, 0, None
-    last_unit, after_zero, prev_unit = 1, False, False
+    last_unit, after_zero = 1, False
     for ch in text:
         if ch in digits:
             if digits[ch] == 0:
                 after_zero = True
                 continue
-            current, prev_unit = digits[ch], False
+            current = digits[ch]
         elif ch in small:
             section += (current if current is not None else 1) * small[ch]
-            current, last_unit, after_zero, prev_unit = None, small[ch], False, True
+            current, last_unit, after_zero = None, small[ch], False
         else:
             section += current or 0
             total += (section or 1) * mags[ch]
-            section, current, last_unit, after_zero, prev_unit = 0, None, mags[ch], False, True
+            section, current, last_unit, after_zero = 0, None, mags[ch], False
     if current is not None:
         # 两千五 → 2500 and 三万五 → 35000: a lone digit right after a unit counts one order below
         tail_unit = len(text) >= 2 and (text[-2] in small or text[-2] in mags)

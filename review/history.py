@@ -61,7 +61,7 @@ def weaker_than_history(store: GraphStore, unit: str, year: int, project_id: str
         then = _quantity(ref[2])
         if then is None or then[2] != now[2]:
             continue
-        (c_now, v_now, unit_text), (c_then, v_then, _) = now, then
+        (c_now, v_now, _), (c_then, v_then, _) = now, then
         if c_now in HIGHER_IS_BETTER and c_then in HIGHER_IS_BETTER:
             weaker = v_now < v_then
         elif c_now in LOWER_IS_BETTER and c_then in LOWER_IS_BETTER:
