@@ -276,3 +276,46 @@ def test_rows_are_counted_from_one_and_xlsx_rows_as_excel_counts_them(client: Te
     assert [r["excel_row"] for r in body["rows"]] == [4, 5], body["rows"]
     vague = [f for f in body["flags"] if f["row"] == 1]
     assert vague and vague[0]["excel_row"] == 5 and vague[0]["row_number"] == 2
+
+
+def test_150mb_json_to_a_real_server_is_cut_off_at_the_limit(mini_store: GraphStore) -> None:
+    """The same through uvicorn on a free loopback port, the body sent chunked (no length): the
+    server answers 413 after about the limit, and the client is stopped from sending the rest."""
+    import http.client
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(store=mini_store, seed=False), host="127.0.0.1", port=port,
+                                          log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        for _ in range(100):
+            if server.started:
+                break
+            time.sleep(0.1)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn.putrequest("POST", "/targets/check")
+        conn.putheader("Content-Type", "application/json")
+        conn.putheader("Transfer-Encoding", "chunked")
+        conn.endheaders()
+        sent = 0
+        try:
+            for chunk in _json_stream(150):
+                conn.send(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                sent += len(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        r = conn.getresponse()
+        body = json.loads(r.read())
+        assert r.status == 413 and body["code"] == "too_large"
+        assert sent < 150 * 1024 * 1024, "the server read the whole body"
+        conn.close()
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
