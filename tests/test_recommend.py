@@ -66,7 +66,8 @@ def test_budget_changes_quantities_and_never_exceeds_the_amount(rec: Recommender
     """The issue's case: 农牧民技能培训 got "≥5000人, ≤2500元/人" at 100万 and at 8000万."""
     small = rec.recommend("农牧民技能培训", "开展农牧民职业技能培训和劳务输出", amount=1_000_000)
     large = rec.recommend("农牧民技能培训", "开展农牧民职业技能培训和劳务输出", amount=80_000_000)
-    qty = lambda res: {i["name"]: i["suggested_value"] for i in _rows(res) if i["level2"] == "数量指标"}
+    def qty(res: dict) -> dict[str, str]:
+        return {i["name"]: i["suggested_value"] for i in _rows(res) if i["level2"] == "数量指标"}
     assert qty(small) != qty(large)
     for res, amount in ((small, 1_000_000), (large, 80_000_000)):
         spend = _spend(_rows(res))
