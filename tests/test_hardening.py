@@ -228,6 +228,16 @@ def test_150mb_json_body_is_refused_while_read_never_parsed(mini_store: GraphSto
                                       [(b"content-type", b"application/json"),
                                        (b"content-length", str(150 * 1024 * 1024).encode())])
     assert status == 413 and pulled == 0
+    # a 200 MB upload to the .xlsx route: refused on its declared length, or after the upload limit
+    boundary = b"multipart/form-data; boundary=xyz"
+    status, body, pulled = _asgi_post(app, "/targets/check/xlsx", iter([b"x" * 65536] * 3200),
+                                      [(b"content-type", boundary), (b"content-length", str(200 << 20).encode())])
+    assert status == 413 and pulled == 0
+    head = (b'--xyz\r\nContent-Disposition: form-data; name="file"; filename="a.xlsx"\r\n'
+            b"Content-Type: application/octet-stream\r\n\r\n")
+    status, body, pulled = _asgi_post(app, "/targets/check/xlsx", iter([head] + [b"x" * 65536] * 3200),
+                                      [(b"content-type", boundary)])
+    assert status == 413 and pulled <= mb("max_upload_mb") + 65536
     assert rss_mb() - before < 60
 
 
