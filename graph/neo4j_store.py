@@ -14,7 +14,8 @@ from typing import Any, Callable, Iterable, TypeVar
 
 from neo4j import GraphDatabase, basic_auth
 from neo4j.exceptions import (AuthError, ConnectionPoolError, ConstraintError, DatabaseUnavailable,
-                              Neo4jError, ServiceUnavailable, SessionExpired, TransientError)
+                              Neo4jError, ResultFailedError, ServiceUnavailable, SessionExpired,
+                              TransientError)
 
 from . import cypher as Q
 from .store import (WORK_LABELS, ChangeSet, GraphStore, LoadRecord, Neighbour, Node, Page, ProgressFn,
@@ -180,7 +181,10 @@ class Neo4jStore(GraphStore):
                         self._commit_tx(tx, write)
                         tx.commit()
                         return
-            except TransientError:
+            except (TransientError, ResultFailedError):
+                # a deadlock (or another transient failure) rolled the write back; when it strikes inside
+                # the transaction the driver's rollback reports it as ResultFailedError. The guards are
+                # checked again on the retry, so a retry can never write over someone else's change.
                 if attempt >= self.retries + 5:
                     raise StoreError("Neo4j 写入多次遇到锁冲突，请稍后重试", "store_busy") from None
                 time.sleep(0.05 * attempt)

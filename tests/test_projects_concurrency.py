@@ -242,6 +242,19 @@ def test_kill_9_mid_write_leaves_committed_revisions(fresh_store: GraphStore, mi
     for t in threads:
         t.join()
     assert sum(sent.values()) > 0
+
+    def state() -> tuple[int, int]:
+        return (sum(fresh_store.get(p).props["revision"] for p in pids["edu"]),
+                fresh_store.list("AuditEntry", {"action": "project.put_targets"}).total)
+    # a commit whose COMMIT message left before the kill still completes in the database a moment later:
+    # read once the store is quiet (the same state twice, a second apart)
+    seen, deadline = state(), time.monotonic() + 60
+    while time.monotonic() < deadline:
+        time.sleep(1)
+        now = state()
+        if now == seen:
+            break
+        seen = now
     revisions = _check_committed(fresh_store, pids["edu"], None)
     assert revisions > 0
     # the audit log holds exactly one entry per committed revision: a write and its audit are one commit
