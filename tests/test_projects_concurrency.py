@@ -190,6 +190,10 @@ def test_64_clients_for_30_seconds(fresh_store: GraphStore, mini_library: Path) 
                     except AssertionError as e:
                         with lock:
                             errors.append(f"assert {e}")
+                    except httpx.TransportError as e:  # a dropped connection is a server failure too
+                        with lock:
+                            statuses["transport_error"] += 1
+                            errors.append(f"transport {e!r}")
         threads = [threading.Thread(target=client, args=(i,)) for i in range(CLIENTS)]
         for t in threads:
             t.start()
@@ -197,7 +201,7 @@ def test_64_clients_for_30_seconds(fresh_store: GraphStore, mini_library: Path) 
             t.join()
     finally:
         _stop(proc)
-    server_errors = sum(v for k, v in statuses.items() if k >= 500)
+    server_errors = sum(v for k, v in statuses.items() if k == "transport_error" or k >= 500)
     print(f"\n{fresh_store.url.split(':')[0]}：{CLIENTS} 个客户端 {SECONDS:g} 秒，应答 {dict(statuses)}，"
           f"写入成功 {len(accepted)}，服务器错误 {server_errors}")
     server_log = Path(proc.log_path).read_text(encoding="utf-8", errors="replace")  # type: ignore[attr-defined]
