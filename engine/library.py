@@ -153,24 +153,8 @@ class Library:
     def describe(self, node: Node, vocab: GraphView | None = None) -> dict[str, Any]:
         """An indicator with the names of its category, sector, field and project types; pass the
         ``vocab`` view when describing many, so the store is asked for the version once."""
-        from .projection import project    # the one indicator shape (search hits use it too)
-        v = vocab or self.vocab()
-        rel: dict[str, Any] = {"project_types": []}
-        for typ, dst in node.edges:
-            target = v.nodes.get(dst)
-            name = target.props.get("name") if target else None
-            if typ == IN_CATEGORY:
-                rel["category"] = (dst, name)
-                parent = target and dict(target.edges).get(PART_OF)
-                if parent and parent in v.nodes:
-                    rel["level1"] = (parent, v.nodes[parent].props["name"])
-            elif typ == IN_SECTOR:
-                rel["sector"] = (dst.removeprefix("SEC-"), name)
-            elif typ == IN_FIELD:
-                rel["field"] = (dst, name)
-            elif typ == APPLIES_TO:
-                rel["project_types"].append((dst, name))
-        return project(node.id, node.props, **rel)
+        from .projection import project_node    # the one indicator shape (search hits use it too)
+        return project_node(node, (vocab or self.vocab()).nodes)
 
     def list_indicators(self, sector: str | None = None, field: str | None = None,
                         project_type: str | None = None, category: str | None = None,

@@ -7,7 +7,12 @@ same in every room. The pydantic model that documents the shape in the OpenAPI s
 pydantic)."""
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
+
+from ontology.nodes import APPLIES_TO, IN_CATEGORY, IN_FIELD, IN_SECTOR, PART_OF
+
+if TYPE_CHECKING:
+    from graph.store import Node
 
 #: indicator properties carried as they are stored, in this order
 PROPS = ("scope", "unit", "value_kind", "direction", "typical_value", "basis", "definition", "formula",
@@ -39,3 +44,24 @@ def project(indicator_id: str, props: Mapping[str, Any], *, category: Pair | Non
     if out["synonyms"] is None:
         out["synonyms"] = []
     return out
+
+
+def project_node(node: "Node", vocab: Mapping[str, "Node"]) -> dict[str, Any]:
+    """The projection of a stored indicator node, naming what its edges point to from ``vocab``
+    (id → category, 一级, sector, field and project type nodes)."""
+    rel: dict[str, Any] = {"project_types": []}
+    for typ, dst in node.edges:
+        target = vocab.get(dst)
+        name = target.props.get("name") if target else None
+        if typ == IN_CATEGORY:
+            rel["category"] = (dst, name)
+            parent = target and dict(target.edges).get(PART_OF)
+            if parent and parent in vocab:
+                rel["level1"] = (parent, vocab[parent].props["name"])
+        elif typ == IN_SECTOR:
+            rel["sector"] = (dst.removeprefix("SEC-"), name)
+        elif typ == IN_FIELD:
+            rel["field"] = (dst, name)
+        elif typ == APPLIES_TO:
+            rel["project_types"].append((dst, name))
+    return project(node.id, node.props, **rel)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import re
-import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -170,10 +169,6 @@ def _build(version: Any, refs: list[Ref]) -> Index:
 MAX_GRAMS = 6
 MAX_POSTING = 400
 
-_lock = threading.Lock()
-_cache: dict[Any, Index] = {}
-
-
 def _project(ind: Any, names: dict[str, str], level1_of: dict[str, str]) -> dict[str, Any]:
     """The indicator in the one projection, from its record and the names of the nodes it links to."""
     from engine.projection import project
@@ -185,34 +180,28 @@ def _project(ind: Any, names: dict[str, str], level1_of: dict[str, str]) -> dict
                    project_types=[(p, names.get(p)) for p in ind.project_types])
 
 
-def _refs_from_store(store: Any) -> list[Ref]:
-    from ontology.nodes import CATEGORY, FIELD, INDICATOR, LEVEL1, PART_OF, PROJECT_TYPE, SECTOR, node_indicator
+def _refs_from_snapshot(snap: Any) -> list[Ref]:
+    """The active indicators of a library snapshot (engine/snapshot.py), each with its projection."""
+    from ontology.nodes import node_indicator
     from ontology.vocab import sectors
     sector_names = {s.code: s.name for s in sectors()}
-    names: dict[str, str] = {}
-    level1_of: dict[str, str] = {}
-    for label in (LEVEL1, CATEGORY, SECTOR, FIELD, PROJECT_TYPE):
-        for n in store.iter_label(label):
-            names[n.id] = n.props.get("name")
-            if label == CATEGORY:
-                level1_of[n.id] = dict(n.edges).get(PART_OF)
     out = []
-    for node in store.iter_label(INDICATOR):
+    for node in snap.indicators.values():
         ind = node_indicator(node)
         if ind.status != "active" or not ind.category:
             continue
         out.append(Ref(ind.id, ind.name, ind.category, ind.unit, ind.direction, ind.typical_value,
                        ind.value_kind, sector_names.get(ind.sector or "", ind.sector), tuple(ind.synonyms),
-                       tuple(ind.project_types), _project(ind, names, level1_of)))
+                       tuple(ind.project_types), snap.projections[ind.id]))
     return out
 
 
-def _types_from_store(store: Any) -> list[tuple[str, str, tuple[str, ...], str | None]]:
+def _types_from_snapshot(snap: Any) -> list[tuple[str, str, tuple[str, ...], str | None]]:
     from ontology.nodes import IN_SECTOR, PROJECT_TYPE
     from ontology.vocab import sectors
     names = {f"SEC-{s.code}": s.name for s in sectors()}
     out = []
-    for node in store.iter_label(PROJECT_TYPE):
+    for node in snap.vocab.by_label(PROJECT_TYPE):
         sec = next((names.get(dst) for typ, dst in node.edges if typ == IN_SECTOR), None)
         out.append((node.id, node.props.get("name") or "", tuple(node.props.get("keywords") or ()), sec))
     return out
@@ -242,28 +231,28 @@ def _refs_from_catalogue() -> list[Ref]:
             for i in cat.indicators if i.status == "active"]
 
 
-def index_for(library: Any | None) -> Index:
-    """The index of a Library (rebuilt when its version moves) or of the bundled catalogue."""
-    if library is None:
-        key: Any = ("catalogue",)
-        version: Any = 0
-    else:
-        store = library.store
-        version = store.version()
-        key = ("store", id(store), getattr(store, "url", ""))
-    idx = _cache.get(key)
-    if idx is not None and idx.version == version:
-        return idx
-    with _lock:
-        idx = _cache.get(key)
-        if idx is None or idx.version != version:
-            refs = _refs_from_catalogue() if library is None else _refs_from_store(library.store)
-            idx = _build(version, refs)
-            idx.types = _types_from_catalogue() if library is None else _types_from_store(library.store)
-            if len(_cache) >= 8:          # stores come and go (tests, migrations): keep a few
-                _cache.pop(next(iter(_cache)))
-            _cache[key] = idx
+def index_from_snapshot(snap: Any) -> Index:
+    """The index over a library snapshot: built by engine/snapshot.py once per library version,
+    from the nodes the snapshot already read (no second read of the store)."""
+    idx = _build(snap.version, _refs_from_snapshot(snap))
+    idx.types = _types_from_snapshot(snap)
     return idx
+
+
+@lru_cache(maxsize=1)
+def _catalogue_index() -> Index:
+    idx = _build(0, _refs_from_catalogue())
+    idx.types = _types_from_catalogue()
+    return idx
+
+
+def index_for(library: Any | None) -> Index:
+    """The index of a Library at its current version (held by the library snapshot,
+    engine/snapshot.py), or of the bundled catalogue when there is no library."""
+    if library is None:
+        return _catalogue_index()
+    from engine.snapshot import snapshot_of
+    return snapshot_of(library.store).derived("review_index", index_from_snapshot)
 
 
 def _pred(code: str, source: str) -> Prediction:
