@@ -29,7 +29,7 @@ from ontology.nodes import PROJECT_TYPE, SECTOR
 from .budget import BudgetPlanner, UnitCostHistory, lines_for
 from .history import history_for
 from .index import Doc, SearchIndex, doc_projection
-from .regions import Region, applies, resolve_region, scope_note
+from .regions import Region, applies, region_in_text, resolve_region, scope_note
 from .text import DATA_DIR, bigrams
 
 
@@ -217,7 +217,7 @@ class Recommender:
         if amount is not None and (not math.isfinite(amount) or amount < 0):
             raise BadQuery("bad_amount", f"项目金额须为非负数（元），收到 {amount}")
         sector_ids = ix.resolve(SECTOR, sector) if sector else None
-        where = resolve_region(region)
+        where = resolve_region(region or region_in_text(f"{project} {description}"))
         text = f"{project} {description}".strip()
         candidates = self.infer_project_types(project, description, sector_ids, region=where)
         notes: list[str] = []

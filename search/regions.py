@@ -52,6 +52,20 @@ def resolve_region(name: str | None) -> Region:
     return Region(key, tuple(chain), bool(regions[key].get("border")), True, defaulted)
 
 
+def region_in_text(text: str) -> str | None:
+    """A listed region named in the project's own text ("亚东县边境小康村建设"), the most specific one:
+    units often put the place in the project name, and the API may not be told where the unit is."""
+    regions: dict[str, dict] = region_data()["regions"]
+
+    def depth(name: str) -> int:
+        d = 0
+        while regions.get(name, {}).get("parent"):
+            name, d = regions[name]["parent"], d + 1
+        return d
+    named = [r for r in regions if len(r) >= 2 and r in (text or "")]
+    return max(named, key=lambda r: (depth(r), len(r))) if named else None
+
+
 def applies(project_type: str, region: Region) -> bool:
     """True when the project type may be offered to a unit in this region."""
     rule = region_data().get("project_types", {}).get(project_type)

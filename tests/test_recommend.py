@@ -134,6 +134,9 @@ def test_border_types_only_for_border_counties(rec: Recommender) -> None:
     assert rec.infer_project_types(*text, region=resolve_region("亚东县"))[0]["name"] == "边境小康村建设"
     # a Lhasa-only type is not offered to a county elsewhere
     assert "拉萨河治理" not in [c["name"] for c in rec.infer_project_types("拉萨河治理", region=resolve_region("萧县"))]
+    # the place named in the project's own text counts when the caller does not say where the unit is
+    named = rec.recommend("亚东县抵边村边民安居工程", "建设边境小康村", amount=3_000_000)
+    assert named["region"]["name"] == "亚东县" and named["project_types"][0]["name"] == "边境小康村建设"
     # named explicitly where it does not apply: kept, but the unit is told
     res = rec.recommend("边境村建设", project_type="边境小康村建设", region="城关区", amount=2_000_000)
     assert res["notes"] and "边境" in res["notes"][0] and res["region"]["name"] == "城关区"
