@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Callable
 
 from graph import GraphStore, open_store, store_url_from_env
+from graph.settings import setting
 
 from .stores import _progress, _where, open_for, seed_enabled, sqlite_file  # noqa: F401 (re-exported)
 
@@ -245,8 +246,8 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     p = add("serve", "启动 HTTP API 服务", cmd_serve)
-    p.add_argument("--host", default=os.environ.get("ZHIBIAO_HOST", "127.0.0.1"), help="监听地址（默认 127.0.0.1）")
-    p.add_argument("--port", type=int, default=int(os.environ.get("ZHIBIAO_PORT", "8000")), help="端口（默认 8000）")
+    p.add_argument("--host", default=setting("ZHIBIAO_HOST"), help="监听地址（默认 127.0.0.1）")
+    p.add_argument("--port", type=int, default=setting("ZHIBIAO_PORT"), help="端口（默认 8000）")
     p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     p = add("load", "校验并加载指标文件（CSV/XLSX/JSON/Turtle/JSON-LD），全部成功或全部不写", cmd_load)
     p.add_argument("path", help="要加载的文件")

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Callable
 
 from graph import GraphStore, StoreError, open_store, store_url_from_env
+from graph.settings import setting
 
 
 def _progress(desc: str) -> tuple[Callable[[int, int], None], Callable[[], None]]:
@@ -29,7 +30,7 @@ def _progress(desc: str) -> tuple[Callable[[int, int], None], Callable[[], None]
 
 
 def seed_enabled(args: argparse.Namespace) -> bool:
-    return not getattr(args, "no_seed", False) and os.environ.get("ZHIBIAO_SEED", "1") not in ("0", "false", "no")
+    return not getattr(args, "no_seed", False) and setting("ZHIBIAO_SEED")
 
 
 def sqlite_file(url: str) -> Path | None:
@@ -56,7 +57,7 @@ def open_for(args: argparse.Namespace, write: bool = False) -> GraphStore:
             print(f"存储 {path.resolve()} 不存在：按空库校验（--dry-run 不创建、不写入任何存储）", file=sys.stderr)
             return open_store("sqlite:///:memory:")
         explicit = bool(getattr(args, "store", None))
-        if write and not explicit and os.environ.get("ZHIBIAO_STORE"):
+        if write and not explicit and os.environ.get("ZHIBIAO_STORE"):   # set, whatever its value
             raise StoreError(f"存储 {path.resolve()}（环境变量 ZHIBIAO_STORE）不存在：写入命令不会隐式新建存储；"
                              "请检查路径，或用 --store 明确指定要新建的存储", "store_missing")
         print(f"新建存储：{path.resolve()}", file=sys.stderr)

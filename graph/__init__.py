@@ -2,10 +2,10 @@
 nothing outside this package imports a backend's driver."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Callable
 
+from .settings import setting
 from .store import (ChangeSet, GraphStore, LoadRecord, Neighbour, Node, Page, StoreError,
                     StoreUnavailable, StoreURLError, VersionConflict, WORK_LABELS, Write, WriteConflict)
 
@@ -17,7 +17,7 @@ __all__ = ["ChangeSet", "GraphStore", "LoadRecord", "Neighbour", "Node", "Page",
 
 
 def store_url_from_env(explicit: str | None = None) -> str:
-    return explicit or os.environ.get("ZHIBIAO_STORE") or DEFAULT_STORE_URL
+    return explicit or setting("ZHIBIAO_STORE") or DEFAULT_STORE_URL
 
 
 def _open_sqlite(url: str) -> GraphStore:
@@ -30,8 +30,8 @@ def _open_sqlite(url: str) -> GraphStore:
 
 def _open_neo4j(url: str) -> GraphStore:
     from .neo4j_store import Neo4jStore
-    return Neo4jStore(url, os.environ.get("NEO4J_USER", "neo4j"), os.environ.get("NEO4J_PASSWORD", ""),
-                      database=os.environ.get("NEO4J_DATABASE") or None)
+    return Neo4jStore(url, setting("NEO4J_USER"), setting("NEO4J_PASSWORD"),
+                      database=setting("NEO4J_DATABASE") or None)
 
 
 #: URL scheme → the function that opens a store of that kind (a new backend registers here)
