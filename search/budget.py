@@ -22,10 +22,10 @@ from typing import Any
 
 import yaml
 
+from ontology.values import plain_number
 from ontology.vocab import units as unit_vocab
 
 STANDARDS_FILE = Path(__file__).resolve().parent.parent / "ontology" / "data" / "spending_standards.yaml"
-_NUM = re.compile(r"^-?\d+(\.\d+)?$")
 
 # A hook for the unit's own history: given an indicator id, the median unit cost (in the
 # indicator's unit) of the unit's approved projects, with a description of where it comes from.
@@ -54,8 +54,8 @@ class Line:
 
 
 def _number(text: Any) -> float | None:
-    t = str(text).strip() if text is not None else ""
-    return float(t) if _NUM.match(t) else None
+    """A stored typical value as one number, read by the value grammar (ontology/values.py)."""
+    return plain_number(text)
 
 
 def _overlap(a: str, b: str) -> int:
@@ -146,10 +146,10 @@ class BudgetPlanner:
     def plan(self, lines: list[Line], amount: float | None) -> dict[str, Any]:
         quantitative = [ln for ln in lines if ln.typical is not None and ln.item.get("value_kind") != "定性"
                         and ln.unit and ln.unit != "年月日" and ln.dimension not in ("rate", "date")]
-        if amount is None:
+        if not amount:  # no amount (or 0): nothing to divide, the typical values stand in
             for ln in quantitative:
                 ln.item["value_source"] = "指标库典型值（占位）"
-            return {"amount": None, "placeholders": [ln.item["name"] for ln in quantitative],
+            return {"amount": amount, "placeholders": [ln.item["name"] for ln in quantitative],
                     "assumption": self.rules["budget_notes"]["no_amount"]}
         costs = [ln for ln in lines if ln.category == "COST-ECO" and ln.unit and self.split_cost_unit(ln.unit)]
         totals = [ln for ln in lines if ln.category == "COST-ECO" and ln.unit and self.money_scale(ln.unit)]

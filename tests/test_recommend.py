@@ -89,6 +89,8 @@ def test_without_an_amount_values_are_placeholders(rec: Recommender) -> None:
     assert res["budget"]["placeholders"]
     assert all(i.get("value_source") == "指标库典型值（占位）" for i in _rows(res)
                if i["name"] in res["budget"]["placeholders"])
+    zero = rec.recommend("农牧民技能培训", "开展农牧民职业技能培训", amount=0)
+    assert zero["budget"]["amount"] == 0 and "占位" in zero["budget"]["assumption"]
 
 
 def test_unit_cost_sources_spending_standard_and_unit_history(index) -> None:
