@@ -25,11 +25,12 @@ from rapidfuzz import fuzz
 
 from engine.library import BadQuery, Library
 from ontology.nodes import PROJECT_TYPE, SECTOR
+from ontology.values import plain_number
 
 from .budget import BudgetPlanner, UnitCostHistory, lines_for
 from .history import history_for
 from .index import Doc, SearchIndex, doc_projection
-from .regions import Region, applies, region_in_text, resolve_region, scope_note
+from .regions import MAX_REGION, Region, applies, region_in_text, resolve_region, scope_note
 from .text import DATA_DIR, bigrams
 
 
@@ -38,7 +39,6 @@ def rules() -> dict[str, Any]:
     return yaml.safe_load((DATA_DIR / "recommend.yaml").read_text(encoding="utf-8"))
 
 
-_NUM = re.compile(r"^-?\d+(\.\d+)?$")
 
 
 def amount_history_enabled(rules: dict[str, Any]) -> bool:
@@ -61,7 +61,7 @@ def suggested_value(doc: Doc, amount: float | None = None, period: str | None = 
     if unit == "年月日":
         year = re.match(r"\d{4}", period or "")
         return (f"{year.group(0)}年{tv}前" if year else f"{tv}前"), basis
-    if amount and unit in ("万元", "元") and direction == "≤" and _NUM.match(tv):
+    if amount and unit in ("万元", "元") and direction == "≤" and plain_number(tv) is not None:
         budget = amount if unit == "元" else amount / 10000
         if float(tv) > budget:
             return f"≤{budget:g}{unit}", "项目预算（典型值超过本项目预算，按预算封顶）"
@@ -216,6 +216,8 @@ class Recommender:
             raise BadQuery("text_too_long", "项目名称不超过 200 字，项目说明不超过 5000 字")
         if amount is not None and (not math.isfinite(amount) or amount < 0):
             raise BadQuery("bad_amount", f"项目金额须为非负数（元），收到 {amount}")
+        if (region and len(region) > MAX_REGION) or (unit and len(str(unit)) > 64):
+            raise BadQuery("text_too_long", f"地区名称不超过 {MAX_REGION} 字，单位编码不超过 64 字")
         sector_ids = ix.resolve(SECTOR, sector) if sector else None
         where = resolve_region(region or region_in_text(f"{project} {description}"))
         text = f"{project} {description}".strip()

@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from engine.library import BadQuery
 from ontology.nodes import PROJECT_TYPE
 from review.checker import check_table
 from search.evaluate import (REAL_TYPE_TOP1, REAL_TYPE_TOP3, bundled_index, evaluate_real_types,
@@ -139,6 +140,8 @@ def test_border_types_only_for_border_counties(rec: Recommender) -> None:
     # the place named in the project's own text counts when the caller does not say where the unit is
     named = rec.recommend("亚东县抵边村边民安居工程", "建设边境小康村", amount=3_000_000)
     assert named["region"]["name"] == "亚东县" and named["project_types"][0]["name"] == "边境小康村建设"
+    with pytest.raises(BadQuery):
+        rec.recommend("边境村建设", region="县" * 41)
     # named explicitly where it does not apply: kept, but the unit is told
     res = rec.recommend("边境村建设", project_type="边境小康村建设", region="城关区", amount=2_000_000)
     assert res["notes"] and "边境" in res["notes"][0] and res["region"]["name"] == "城关区"
