@@ -172,13 +172,14 @@ def _load_file(path: str | Path, store: GraphStore, *, dry_run: bool, progress: 
         report.format = fmt
         nodes: list[Node]
         origin: dict = {}
-        if fmt in ("csv", "xlsx"):
-            table = readers.read_csv(path) if fmt == "csv" else readers.read_xlsx(path)
+        spec = readers.FORMATS[fmt]
+        if spec.kind == "table" and spec.read is not None:
+            table = spec.read(path)
             report.encoding, report.rows = table.encoding, len(table.rows)
             resolved = rows_to_nodes(table, StoreIndex(store))
             nodes, origin = resolved.nodes, resolved.origin
             report.problems += resolved.problems
-        elif fmt == "json":
+        elif spec.kind == "json":
             text, doc = readers.read_json(path)
             report.encoding = "utf-8"
             if isinstance(doc, dict) and "nodes" in doc:
@@ -199,7 +200,7 @@ def _load_file(path: str | Path, store: GraphStore, *, dry_run: bool, progress: 
             from ontology import rdf
             text, _ = readers.decode(path, path.read_bytes())
             try:
-                g = Graph().parse(data=text, format="turtle" if fmt == "ttl" else "json-ld")
+                g = Graph().parse(data=text, format=spec.rdf_format)
             except Exception as e:  # rdflib raises many parser-specific types
                 raise ReadError([Problem("malformed_rdf", f"RDF 解析失败：{str(e)[:300]}", path.name)]) from e
             nodes, probs = rdf.graph_to_nodes(g)

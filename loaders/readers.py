@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 
@@ -84,8 +84,7 @@ def max_file_bytes() -> int:
 def detect_format(path: Path) -> str:
     """By extension first, then by content; raise a located error for anything else."""
     ext = path.suffix.lower()
-    by_ext = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx",
-              ".json": "json", ".ttl": "ttl", ".turtle": "ttl", ".jsonld": "jsonld", ".json-ld": "jsonld"}
+    by_ext = {e: name for name, spec in FORMATS.items() for e in spec.extensions}
     if ext in by_ext:
         return by_ext[ext]
     with path.open("rb") as fh:
@@ -255,3 +254,29 @@ def rows_from_json(path: Path, doc: Any) -> Table:
     if missing and "id" not in present:
         raise ReadError([Problem("missing_column", f"记录缺少必需字段：{'、'.join(missing)}", path.name, 1, None, missing[0])])
     return Table(path.name, "json", 0, rows, "utf-8")
+
+
+@dataclass(frozen=True)
+class Format:
+    """A loadable file format: its extensions, how the ingest turns it into nodes (``kind``:
+    "table" rows through ``read``, "json" a node document or records, "rdf" through rdflib with
+    ``rdf_format``)."""
+    extensions: tuple[str, ...]
+    kind: str
+    read: Callable[[Path], Table] | None = None
+    rdf_format: str | None = None
+
+
+#: format name → Format: detect_format and the ingest read this registry (a new format registers here)
+FORMATS: dict[str, Format] = {
+    "csv": Format((".csv", ".txt", ".tsv"), "table", read_csv),
+    "xlsx": Format((".xlsx", ".xlsm"), "table", read_xlsx),
+    "json": Format((".json",), "json"),
+    "ttl": Format((".ttl", ".turtle"), "rdf", rdf_format="turtle"),
+    "jsonld": Format((".jsonld", ".json-ld"), "rdf", rdf_format="json-ld"),
+}
+
+
+def register_format(name: str, fmt: Format) -> None:
+    """Make ``zhibiao load`` accept files with ``fmt.extensions`` as format ``name``."""
+    FORMATS[name] = fmt

@@ -42,3 +42,15 @@ def test_store_url_schemes_are_a_registry() -> None:
     with pytest.raises(ZhibiaoError) as e:
         open_store("ftp://x")
     assert e.value.code == "bad_store_url"
+
+
+def test_loader_formats_are_a_registry(tmp_path) -> None:
+    from loaders import readers
+    assert set(readers.FORMATS) == {"csv", "xlsx", "json", "ttl", "jsonld"}
+    path = tmp_path / "rows.tabs"
+    path.write_text("x", encoding="utf-8")
+    readers.register_format("tabs", readers.Format((".tabs",), "table", readers.read_csv))
+    try:
+        assert readers.detect_format(path) == "tabs"
+    finally:
+        readers.FORMATS.pop("tabs")
