@@ -11,11 +11,11 @@ CORS is off unless ZHIBIAO_CORS_ORIGINS lists origins (comma-separated, ``*`` fo
 from __future__ import annotations
 
 import json
-import os
 from typing import Any, Awaitable, Callable
 
 from fastapi import FastAPI, HTTPException
 
+from graph.settings import setting
 from limits import human_mb, mb
 
 Scope = dict[str, Any]
@@ -97,7 +97,7 @@ async def _send_413(send: Send, limit: int, declared: int | None = None) -> None
 
 def cors_origins() -> list[str]:
     """ZHIBIAO_CORS_ORIGINS as a list (empty: CORS off)."""
-    raw = os.environ.get("ZHIBIAO_CORS_ORIGINS", "")
+    raw = setting("ZHIBIAO_CORS_ORIGINS") or ""
     return [o.strip() for o in raw.split(",") if o.strip()]
 
 

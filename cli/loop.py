@@ -19,18 +19,19 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from graph.settings import setting
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 MAX_FILE = 5 * 1024 * 1024
 
 
 def _password() -> str:
-    env = os.environ.get("ZHIBIAO_PASSWORD")
+    env = setting("ZHIBIAO_PASSWORD")
     if env:
         return env
     return getpass.getpass("密码：") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\r\n")

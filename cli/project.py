@@ -15,10 +15,11 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any, Callable
+
+from graph.settings import setting
 
 from .user import store_args
 
@@ -26,7 +27,7 @@ EXIT_OK, EXIT_INVALID = 0, 1
 
 
 def _password() -> str:
-    env = os.environ.get("ZHIBIAO_PASSWORD")
+    env = setting("ZHIBIAO_PASSWORD")
     if env:
         return env
     return getpass.getpass("密码：") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\r\n")

@@ -8,11 +8,11 @@ recommendations, and a minute's delay costs nothing."""
 from __future__ import annotations
 
 import math
-import os
 import threading
 import time
 from collections import Counter
 
+from graph.settings import setting
 from graph.store import GraphStore
 
 _CACHE: dict[str, tuple[float, dict[str, int]]] = {}
@@ -31,7 +31,7 @@ def approved_use_counts(store: GraphStore) -> dict[str, int]:
 
 def acceptance_scores(store: GraphStore, ttl: float | None = None) -> dict[str, float]:
     """0..1 per indicator: log(1 + uses) / log(1 + most uses), cached for ``ttl`` seconds."""
-    ttl = float(os.environ.get("ZHIBIAO_ACCEPTANCE_TTL", "60")) if ttl is None else ttl
+    ttl = setting("ZHIBIAO_ACCEPTANCE_TTL") if ttl is None else ttl
     key = store.url or str(id(store))
     now = time.monotonic()
     hit = _CACHE.get(key)

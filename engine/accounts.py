@@ -16,7 +16,6 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import re
 import secrets
 import threading
@@ -30,6 +29,7 @@ import yaml
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from graph.settings import setting
 from graph.store import GraphStore, Node, Write, WriteConflict
 
 from . import audit
@@ -47,8 +47,8 @@ _SECRETS_LOCK = threading.Lock()
 def hasher() -> PasswordHasher:
     """argon2id with the library's defaults (time 3, 64 MiB); ZHIBIAO_ARGON2_TIME_COST and
     ZHIBIAO_ARGON2_MEMORY_KIB tune it (the tests lower them; hashes keep their own parameters)."""
-    return PasswordHasher(time_cost=int(os.environ.get("ZHIBIAO_ARGON2_TIME_COST", "3")),
-                          memory_cost=int(os.environ.get("ZHIBIAO_ARGON2_MEMORY_KIB", "65536")))
+    return PasswordHasher(time_cost=setting("ZHIBIAO_ARGON2_TIME_COST"),
+                          memory_cost=setting("ZHIBIAO_ARGON2_MEMORY_KIB"))
 
 
 def _dummy_hash(h: PasswordHasher) -> str:
@@ -164,11 +164,11 @@ def authenticate(store: GraphStore, username: str, password: str) -> Principal:
 
 # --- tokens -------------------------------------------------------------------------------------------
 def token_ttl() -> int:
-    return int(os.environ.get("ZHIBIAO_TOKEN_TTL", str(8 * 3600)))
+    return setting("ZHIBIAO_TOKEN_TTL")
 
 
 def _secret(store: GraphStore) -> bytes:
-    env = os.environ.get("ZHIBIAO_TOKEN_SECRET")
+    env = setting("ZHIBIAO_TOKEN_SECRET")
     if env:
         return env.encode("utf-8")
     key = store.url or str(id(store))

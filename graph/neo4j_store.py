@@ -7,7 +7,6 @@ Cypher text lives in ``cypher.py``; user values only ever travel as parameters."
 from __future__ import annotations
 
 import json
-import os
 import time
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, TypeVar
@@ -18,6 +17,7 @@ from neo4j.exceptions import (AuthError, ConnectionPoolError, ConstraintError, D
                               TransientError)
 
 from . import cypher as Q
+from .settings import setting
 from .store import (WORK_LABELS, ChangeSet, GraphStore, LoadRecord, Neighbour, Node, Page, ProgressFn,
                     StoreError, StoreUnavailable, VersionConflict, Write, WriteConflict)
 
@@ -55,8 +55,7 @@ class Neo4jStore(GraphStore):
         auth = basic_auth(user, password) if password else None
         self._driver = GraphDatabase.driver(url, auth=auth, connection_timeout=5, max_transaction_retry_time=10,
                                             # a busy server may take a while to hand out a connection
-                                            connection_acquisition_timeout=float(
-                                                os.environ.get("NEO4J_ACQUISITION_TIMEOUT", "60")))
+                                            connection_acquisition_timeout=setting("NEO4J_ACQUISITION_TIMEOUT"))
         self._schema_ready = False
 
     # --- plumbing -------------------------------------------------------------------

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 _FILE = Path(__file__).resolve().parent / "settings.yaml"
-_FALSE = ("0", "false", "no", "off", "")
+_FALSE = ("0", "false", "no", "off")
 
 
 @lru_cache(maxsize=1)
@@ -29,6 +29,8 @@ def setting(name: str) -> Any:
     the documented default. An unknown name is a programming error (KeyError)."""
     spec = table()[name]
     raw = os.environ.get(name)
+    if raw is not None and raw.strip() == "" and spec["type"] != "str":
+        raw = None                      # an empty variable is an unset one (ZHIBIAO_SEED= keeps seeding)
     value = spec.get("default") if raw is None else raw
     if value is None:
         return None

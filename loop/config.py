@@ -5,12 +5,13 @@ as an argument, so a test (or the bureau) can apply another file without touchin
 directory given in ZHIBIAO_LOOP_DATA overrides the bundled files of the same name."""
 from __future__ import annotations
 
-import os
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from graph.settings import setting
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 FILES = ("thresholds", "weights", "budget_rules", "spending_standards")
@@ -27,7 +28,7 @@ class RulesError(ValueError):
 
 def data_path(name: str) -> Path:
     """Where ``name``.yaml is read from: ZHIBIAO_LOOP_DATA first, then the bundled copy."""
-    override = os.environ.get("ZHIBIAO_LOOP_DATA")
+    override = setting("ZHIBIAO_LOOP_DATA")
     if override and (Path(override) / f"{name}.yaml").is_file():
         return Path(override) / f"{name}.yaml"
     return DATA_DIR / f"{name}.yaml"

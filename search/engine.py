@@ -29,6 +29,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
+from graph.settings import setting
 from engine.library import BadQuery, Library, NotFound
 from graph.store import GraphStore
 
@@ -68,9 +69,9 @@ def _stamp(store: GraphStore, version: int) -> tuple:
 
 
 def _cache_base() -> Path | None:
-    if os.environ.get("ZHIBIAO_SEARCH_CACHE", "1") in ("0", "false", "no"):
+    if not setting("ZHIBIAO_SEARCH_CACHE"):
         return None
-    return Path(os.environ.get("ZHIBIAO_SEARCH_CACHE_DIR") or Path.home() / ".cache" / "zhibiao")
+    return setting("ZHIBIAO_SEARCH_CACHE_DIR")
 
 
 def _cache_path(stamp: tuple) -> Path | None:

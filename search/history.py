@@ -9,13 +9,13 @@ the store and kept ``ttl`` seconds (ZHIBIAO_ACCEPTANCE_TTL, as the acceptance co
 are rare next to recommendations."""
 from __future__ import annotations
 
-import os
 import statistics
 import threading
 import time
 from collections import defaultdict
 from typing import Any
 
+from graph.settings import setting
 from graph.store import GraphStore
 
 _CACHE: dict[tuple[str, str | None], tuple[float, dict[str, list[tuple[float, str | None]]]]] = {}
@@ -43,7 +43,7 @@ def approved_values(store: GraphStore, unit: str | None = None) -> dict[str, lis
 
 
 def cached_values(store: GraphStore, unit: str | None, ttl: float | None = None) -> dict[str, list[tuple[float, str | None]]]:
-    ttl = float(os.environ.get("ZHIBIAO_ACCEPTANCE_TTL", "60")) if ttl is None else ttl
+    ttl = setting("ZHIBIAO_ACCEPTANCE_TTL") if ttl is None else ttl
     key = (store.url or str(id(store)), unit)
     now = time.monotonic()
     hit = _CACHE.get(key)

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import threading
 import time
@@ -50,6 +49,7 @@ import numpy as np
 
 from engine.library import BadQuery
 from engine.projection import project
+from graph.settings import setting
 from graph.store import Node
 from ontology.nodes import (
     APPLIES_TO,
@@ -93,7 +93,7 @@ EXPANSION = 0.75        # a synonym found instead of the query's own word
 B_PT_NAMED, B_PT_KEYWORD, B_FIELD, B_SECTOR, B_CATEGORY = 1.0, 0.25, 0.2, 0.2, 0.1
 MAX_QUERY = 200
 # memoised query results per index (ZHIBIAO_SEARCH_RESULT_CACHE=0 turns it off, e.g. to measure)
-RESULT_CACHE = int(os.environ.get("ZHIBIAO_SEARCH_RESULT_CACHE", "4096"))
+RESULT_CACHE = setting("ZHIBIAO_SEARCH_RESULT_CACHE")
 FACET_TOP = 20
 FORMAT = 1  # on-disk layout of save()/load(); a different number is rebuilt, never misread
 _VOCAB_LABELS = (PROJECT_TYPE, FIELD, SECTOR, CATEGORY, LEVEL1)
