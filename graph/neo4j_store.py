@@ -336,11 +336,11 @@ class Neo4jStore(GraphStore):
         def work(tx: Any) -> list[LoadRecord]:
             out = []
             for r in tx.run(Q.HISTORY):
-                l = r["l"]
-                out.append(LoadRecord(source=l["source"], file_hash=l["file_hash"], format=l["format"],
-                                      counts=json.loads(l["counts"]), version_before=l["version_before"],
-                                      version_after=l["version_after"], at=l["at"], seq=l["seq"],
-                                      note=l.get("note", "")))
+                rec = r["l"]
+                out.append(LoadRecord(source=rec["source"], file_hash=rec["file_hash"], format=rec["format"],
+                                      counts=json.loads(rec["counts"]), version_before=rec["version_before"],
+                                      version_after=rec["version_after"], at=rec["at"], seq=rec["seq"],
+                                      note=rec.get("note", "")))
             return out
         return self._read(work)
 

@@ -22,7 +22,6 @@ from collections import Counter
 from pathlib import Path
 
 import httpx2 as httpx
-import pytest
 
 from engine.accounts import add_user
 from engine.units import ensure_units
