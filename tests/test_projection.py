@@ -63,3 +63,9 @@ def test_recommendation_items_carry_the_same_projection(client: TestClient) -> N
     for it in items[:5]:
         detail = client.get(f"/indicators/{it['id']}").json()
         assert it["indicator"] == {k: detail[k] for k in FIELDS}
+
+
+def test_search_hits_document_the_projection(client: TestClient) -> None:
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    assert "indicator" in schemas["SearchHit"]["properties"]
+    assert schemas["SearchHit"]["properties"]["indicator"]["$ref"].endswith("/IndicatorOut")

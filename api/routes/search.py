@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from engine.indicator_schema import IndicatorOut
 from engine.library import Library
 from search.engine import SearchService
 
@@ -89,6 +90,7 @@ class SearchHit(BaseModel):
     why: list[str] = Field(description="命中理由")
     variants: list[SearchVariant] | None = Field(None, description="同名指标（group=true 时）")
     variant_count: int | None = None
+    indicator: IndicatorOut = Field(description="该指标的统一投影，与 GET /indicators/{id} 的同名字段完全相同")
 
 
 class SearchPage(BaseModel):
