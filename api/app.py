@@ -39,6 +39,9 @@ def create_app(store_url: str | None = None, seed: bool = True, store: GraphStor
             logger.warning("存储不可用，预算单位名录稍后载入：%s", e)
         app.state.library = Library(s)
         search.warm(app)  # build the search index in the background; the first /search need not wait
+        from engine.snapshot import warm as warm_snapshot   # and the library snapshot with review's index,
+        from review.classify import index_from_snapshot     # so the first /targets/check need not wait either
+        warm_snapshot(s, {"review_index": index_from_snapshot})
         try:
             yield
         finally:

@@ -107,3 +107,19 @@ def snapshot_of(store: GraphStore, wait: bool = True) -> LibrarySnapshot:
     fresh = _build(store)
     _keep(key, fresh)
     return fresh
+
+
+def warm(store: GraphStore, derive: dict[str, Callable[[LibrarySnapshot], Any]] | None = None) -> threading.Thread:
+    """Build the snapshot of ``store`` and what readers derive from it (``derive``: key → build) in a
+    background thread, so that the first request after a start (a /targets/check) does not pay for
+    it. A store that goes away meanwhile only ends the warm-up."""
+    def run() -> None:
+        try:
+            snap = snapshot_of(store)
+            for key, build in (derive or {}).items():
+                snap.derived(key, build)
+        except Exception:     # a closed or unreachable store: the first request builds it instead
+            pass
+    t = threading.Thread(target=run, name="library-snapshot-warm", daemon=True)
+    t.start()
+    return t

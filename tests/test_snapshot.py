@@ -43,3 +43,11 @@ def test_a_server_keeps_the_old_snapshot_while_the_new_one_builds(mini_store, tm
             break
         time.sleep(0.05)
     assert snap.version == old.version + 1
+
+
+def test_warm_builds_the_snapshot_and_what_readers_derive(mini_store) -> None:
+    from engine.snapshot import warm
+    warm(mini_store, {"review_index": index_from_snapshot}).join(timeout=60)
+    snap = snapshot_of(mini_store)
+    assert "review_index" in snap._derived
+    assert index_for(Library(mini_store)) is snap._derived["review_index"]
