@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from graph.errors import ZhibiaoError
 from graph.store import GraphStore, Node
-from graph.view import GraphView, build_view, view_of
 from ontology.nodes import (APPLIES_TO, CATEGORY, FIELD, IN_CATEGORY, IN_FIELD, IN_SECTOR,
                             INDICATOR, LEVEL1, PART_OF, PROJECT_TYPE, SECTOR)
+
+if TYPE_CHECKING:   # networkx (graph.view) is imported only by the commands that build a view
+    from graph.view import GraphView
 
 
 class BadQuery(ZhibiaoError, ValueError):
@@ -82,6 +84,7 @@ class Library:
                 view = self._vocab
                 if view is None or view.version != version:
                     nodes = [n for label in _VOCAB_LABELS for n in self.store.iter_label(label)]
+                    from graph.view import build_view
                     view = build_view(version, nodes)
                     self._vocab = view
         return view
@@ -208,6 +211,7 @@ class Library:
         if view is None or view.version != version:
             with self._lock:
                 if self._graph is None or self._graph.version != version:
+                    from graph.view import view_of
                     self._graph = view_of(self.store)
                 view = self._graph
         return view
