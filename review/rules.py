@@ -20,6 +20,7 @@ from ontology.vocab import category_index, find_sector
 
 from .classify import (Index, Prediction, Ref, _bigrams, category_info, predict, project_type_of, rewrite_candidates,
                        suggest)
+from ontology.rules import field_rules
 from ontology.values import ParsedValue, clean_name, parse_value
 from search.text import name_key
 from ontology.values import lexicon as value_lexicon
@@ -29,10 +30,16 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 
 @lru_cache(maxsize=1)
 def config() -> dict[str, Any]:
-    """rules.yaml, read once, with the vague word lists of the value grammar (one list for both)."""
+    """rules.yaml, read once, with the vague word lists of the value grammar and the thresholds of
+    the field rules (one copy of each)."""
     c = yaml.safe_load((DATA_DIR / "rules.yaml").read_text(encoding="utf-8"))
     lx = value_lexicon()
     c["vague_words"], c["vague_verbs"] = list(lx["vague_words"]), list(lx["vague_verbs"])
+    # the thresholds the library's field rules also apply: one copy, in ontology/data/field_rules.yaml
+    fr = field_rules()
+    c["thresholds"]["rate_max"] = fr["rate_max"]
+    c["thresholds"]["satisfaction_min"] = fr["satisfaction_range"][0]
+    c["required_kinds"] = [k for k in fr["required_kinds_per_project_type"] if k != c["satisfaction_kind"]]
     return c
 
 
