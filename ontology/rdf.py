@@ -16,7 +16,7 @@ from graph.store import Node
 from .nodes import (APPLIES_TO, CATEGORY, FIELD, IN_CATEGORY, IN_FIELD, IN_SECTOR, INDICATOR,
                     LEVEL1, PART_OF, PROJECT_TYPE, SECTOR)
 from .problems import Problem
-from .rules import validation_hash as shapes_hash  # re-exported: the key of the validation stamp
+from .rules import validation_hash as shapes_hash  # noqa: F401 (re-exported: the key of the validation stamp)
 
 HERE = Path(__file__).resolve().parent
 ZB = Namespace("https://w3id.org/zhibiao/ontology#")
