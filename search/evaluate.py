@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import re
 import sys
 import time
@@ -27,11 +26,13 @@ from typing import Any
 
 import yaml
 
+from graph.settings import setting
+
 from .index import SearchIndex
 
 LABELLED = Path(__file__).resolve().parent / "labelled"
 # real tables published by units, kept outside the repo (never copied in): ../shared/real-tables
-REAL_TABLES = Path(os.environ.get("ZHIBIAO_REAL_TABLES") or
+REAL_TABLES = Path(setting("ZHIBIAO_REAL_TABLES") or
                    Path(__file__).resolve().parent.parent.parent / "shared" / "real-tables")
 
 # Thresholds sit a few points under the figures measured on the bundled library (10,355 indicators)
