@@ -113,7 +113,8 @@ def cmd(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("project", help="项目与绩效目标：新建、填报、提交、退回、批准、历史、比较、导出（以账号身份）")
+    text = "项目与绩效目标：新建、填报、提交、退回、批准、历史、比较、导出（以账号身份）"
+    p = sub.add_parser("project", help=text, description=text)
     p.set_defaults(func=cmd, project_command=None)
     s = p.add_subparsers(dest="project_command", metavar="子命令")
 

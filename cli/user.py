@@ -111,7 +111,8 @@ def store_args(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 
 def register(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("user", help="账号管理：新建账号（密码从标准输入读取）、列出账号")
+    text = "账号管理：新建账号（密码从标准输入读取）、列出账号"
+    p = sub.add_parser("user", help=text, description=text)
     p.set_defaults(func=lambda a: (p.print_help(), 2)[1])
     s = p.add_subparsers(dest="user_command", metavar="子命令")
     a = s.add_parser("add", help="新建账号；密码从标准输入第一行读取", description="新建账号；密码从标准输入第一行读取")
@@ -124,7 +125,8 @@ def register(sub: Any, add: Callable[..., argparse.ArgumentParser]) -> None:
     ls.set_defaults(func=cmd_user_list)
     for q in (a, ls):
         store_args(q)
-    p2 = sub.add_parser("units", help="预算单位名录：列出、从 CSV/XLSX 加载真实名录（全部成功或全部不写）")
+    units_text = "预算单位名录：列出、从 CSV/XLSX 加载真实名录（全部成功或全部不写）"
+    p2 = sub.add_parser("units", help=units_text, description=units_text)
     p2.set_defaults(func=lambda a: (p2.print_help(), 2)[1])
     s2 = p2.add_subparsers(dest="units_command", metavar="子命令")
     ld = s2.add_parser("load", help="加载预算单位名录（列：单位编码、单位名称、主管部门、行业）")

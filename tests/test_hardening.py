@@ -4,6 +4,7 @@ process's memory goes back near where it was."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import io
 import json
 import zipfile
@@ -201,7 +202,13 @@ def _asgi_post(app, path: str, chunks: Iterator[bytes], headers: list[tuple[byte
         start = next(m for m in sent if m["type"] == "http.response.start")
         body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
         return start["status"], json.loads(body), pulled
-    return asyncio.run(run())
+    # in a thread of its own: a browser test earlier in the session may leave an event loop running in
+    # this thread (Playwright's sync API), and asyncio.run refuses to nest in it
+    out: list = []
+    worker = threading.Thread(target=lambda: out.append(asyncio.run(run())))
+    worker.start()
+    worker.join()
+    return out[0]
 
 
 def _json_stream(total_mb: int) -> Iterator[bytes]:

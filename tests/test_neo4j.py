@@ -168,7 +168,7 @@ def test_migrate_from_embedded_gives_identical_store(neo, mini_library: Path, tm
     assert {n.id: n.content_hash() for n in neo.snapshot()[1]} == {n.id: n.content_hash() for n in src_nodes}
     assert [(h.seq, h.version_after, h.file_hash) for h in neo.history()] == \
         [(h.seq, h.version_after, h.file_hash) for h in src_hist]
-    assert main(["migrate", "--from", url, "--to", NEO4J_URI]) == 3  # target not empty
+    assert main(["migrate", "--from", url, "--to", NEO4J_URI]) == 1  # target not empty: refused (exit 1)
 
 
 def test_cjk_fulltext_index(neo, mini_library: Path) -> None:
