@@ -58,7 +58,8 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     store, svc = _service(args)
     try:
         res = svc.recommend(args.project, args.description or "", sector=args.sector,
-                            project_type=args.project_type, amount=args.amount, period=args.period)
+                            project_type=args.project_type, amount=args.amount, period=args.period,
+                            region=args.region, unit=args.unit)
     finally:
         store.close()
     if args.json:
@@ -102,5 +103,7 @@ def register(sub: argparse._SubParsersAction, add: Callable[..., argparse.Argume
     p.add_argument("--project-type", dest="project_type", help="项目类型（不填则推断）")
     p.add_argument("--amount", type=float, help="项目金额（元）")
     p.add_argument("--period", help="实施年度，如 2026")
+    p.add_argument("--region", help="单位所在县（区）或市，如 亚东县；限定地区的项目类型只在适用地区推荐")
+    p.add_argument("--unit", help="预算单位编码：单位成本优先取本单位已批准目标表中的值")
     p.add_argument("--json", action="store_true", help="以 JSON 输出")
 

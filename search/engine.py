@@ -294,9 +294,12 @@ class SearchService:
 
     def recommend(self, project: str, description: str = "", sector: str | None = None,
                   project_type: str | None = None, amount: float | None = None,
-                  period: str | None = None) -> dict[str, Any]:
+                  period: str | None = None, region: str | None = None,
+                  unit: str | None = None) -> dict[str, Any]:
+        """``region`` keeps place-bound project types (边境小康村建设 for border counties) where they apply;
+        ``unit`` lets the unit's own approved tables price its unit costs."""
         return self._recommender_for(self.index()).recommend(project, description, sector, project_type, amount,
-                                                             period)
+                                                             period, region=region, unit=unit)
 
     def similar(self, indicator_id: str, limit: int = 10) -> dict[str, Any]:
         idx = self.index()

@@ -143,13 +143,18 @@ class RecommendRequest(BaseModel):
     amount: float | None = Field(None, description="项目金额（元，不小于 0），用于成本类指标的建议值封顶",
                                  ge=0, le=1e15, strict=True, allow_inf_nan=False)
     period: str | None = Field(None, description="实施期或年度，如 2026", max_length=MAX_QUERY)
+    region: str | None = Field(None, description="单位所在县（区）或市，如 亚东县；不填则按本市，限定地区的项目类型只在适用地区推荐",
+                               max_length=MAX_QUERY)
+    unit: str | None = Field(None, description="预算单位编码；填写后单位成本优先取本单位已批准目标表中的值",
+                             max_length=MAX_QUERY)
 
 
 @router.post("/recommend", summary="为项目推荐绩效目标集（覆盖数量、质量、时效、成本、效益、满意度），附评分与理由",
              tags=["检索与推荐"])
 def recommend(body: RecommendRequest, svc: Search) -> dict[str, Any]:
     return svc.recommend(body.project, body.description, sector=body.sector or None,
-                         project_type=body.project_type or None, amount=body.amount, period=body.period)
+                         project_type=body.project_type or None, amount=body.amount, period=body.period,
+                         region=body.region or None, unit=body.unit or None)
 
 
 @router.get("/indicators/{indicator_id}/similar", summary="相似指标（同名、同义、近似名称）", tags=["检索与推荐"])
