@@ -6,7 +6,7 @@ checks each cost item's unit cost against the spending standards (支出标准, 
 data) and the quantity × unit cost they imply against the requested amount, and sets the approved
 amount with a reason for every cut. The yearly summary has the seed's shape: projects appraised,
 requested, cut, cut rate. Weights, conclusions and standards: ``loop/data/weights.yaml`` and
-``loop/data/spending_standards.yaml``."""
+``ontology/data/spending_standards.yaml``."""
 from __future__ import annotations
 
 from collections.abc import Iterable

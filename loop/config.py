@@ -14,6 +14,8 @@ import yaml
 from graph.settings import setting
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
+# the city's spending standards are one file shared with the recommender (search/budget.py)
+SHARED = {"spending_standards": Path(__file__).resolve().parent.parent / "ontology" / "data" / "spending_standards.yaml"}
 FILES = ("thresholds", "weights", "budget_rules", "spending_standards")
 
 
@@ -31,7 +33,7 @@ def data_path(name: str) -> Path:
     override = setting("ZHIBIAO_LOOP_DATA")
     if override and (Path(override) / f"{name}.yaml").is_file():
         return Path(override) / f"{name}.yaml"
-    return DATA_DIR / f"{name}.yaml"
+    return SHARED.get(name, DATA_DIR / f"{name}.yaml")
 
 
 def read_rules(path: str | Path) -> dict[str, Any]:

@@ -36,7 +36,7 @@ UnitCostHistory = Callable[[str], "tuple[float, str] | None"]
 @lru_cache(maxsize=1)
 def spending_standards() -> list[dict[str, Any]]:
     data = yaml.safe_load(STANDARDS_FILE.read_text(encoding="utf-8")) or {}
-    return [dict(s, rx=re.compile(s["pattern"])) for s in data.get("standards", [])]
+    return [dict(s, rx=re.compile(s["pattern"])) for s in data.get("standards", []) if s.get("pattern")]
 
 
 @dataclass
@@ -135,8 +135,8 @@ class BudgetPlanner:
             if got is not None:
                 return got[0], f"历史项目：{got[1]}"
         for s in spending_standards():
-            if line.unit in s["units"] and s["rx"].search(item["name"]):
-                v = float(s["value"])
+            if line.unit == s["unit"] and s["rx"].search(item["name"]):
+                v = float(s["max_yuan"])
                 if line.typical is None or v <= line.typical:
                     return v, f"支出标准：{s['source']}"
         if line.typical is not None:

@@ -74,7 +74,7 @@ def test_the_loop_over_http(client_store) -> None:
     appraisal = {"requested": AMOUNT, "approved": 1_000_000,
                  "scores": {"necessity": 90, "economy": 70, "target_quality": 85, "feasibility": 80},
                  "cost_items": [{"name": "教师培训", "standard": "STD-TRAIN-DAY", "quantity": 2000, "unit_cost": 600}],
-                 "cuts": [{"amount": 200_000, "reason": "培训费超过综合定额 550 元/人·天，按标准核减"}]}
+                 "cuts": [{"amount": 200_000, "reason": "培训费超过综合定额 450 元/人·天，按标准核减"}]}
     refused(client.put(f"/projects/{pid}/appraisal", json=appraisal, headers=unit), 403, "forbidden")
     refused(client.put(f"/projects/{pid}/appraisal", json={**appraisal, "cuts": []}, headers=rev), 422,
             "cuts_do_not_add_up")

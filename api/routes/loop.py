@@ -114,7 +114,7 @@ class KeyEvaluationIn(Strict):
     kind: Literal["bureau", "third_party"]
     scope: Literal["project", "spending_standard"]
     standard: Annotated[str, StringConstraints(max_length=50)] | None = Field(
-        None, description="评价的支出标准编码（loop/data/spending_standards.yaml），scope 为 spending_standard 时填写")
+        None, description="评价的支出标准编码（ontology/data/spending_standards.yaml），scope 为 spending_standard 时填写")
     evaluator: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     method: Annotated[str, StringConstraints(min_length=1, max_length=500)]
     score: Score
