@@ -1,7 +1,7 @@
 """Every (role, loop endpoint, own/other unit) pair over HTTP: each forbidden pair is denied (401
 anonymous, 403 not the role's action, 404 another unit's record, answered exactly like a record that
 does not exist) and each allowed pair gets through (never 401/403/404, never a server error). The
-expectation is written out here, not derived from loop/data/roles.yaml."""
+expectation is written out here, not derived from engine/data/roles.yaml."""
 from __future__ import annotations
 
 from projects_support import GOALS, ROWS, work_app  # noqa: F401 (fixture)
