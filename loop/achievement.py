@@ -19,10 +19,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
-try:   # the project's one value parser, moved from review/ to ontology/: either place works
-    from ontology.values import ParsedValue, lexicon, parse_value
-except ImportError:  # pragma: no cover - a tree from before the move
-    from review.values import ParsedValue, lexicon, parse_value  # type: ignore[no-redef]
+from ontology.values import ParsedValue, lexicon, parse_value
 
 from .config import rules
 
