@@ -357,6 +357,10 @@ def _parse_date(t: str) -> ParsedValue | None:
         return ParsedValue(t, "date", comparator="≤", date=_date(None, int(m[1]), _LAST_DAY[int(m[1])]), dimension="date")
     before = _before()
     raw = t
+    # an ISO date (2026-01-05) is one day, not a period from January to May
+    m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", t)
+    if m and _date(m[1], int(m[2]), int(m[3])):
+        return ParsedValue(raw, "date", comparator="=", date=_date(m[1], int(m[2]), int(m[3])), dimension="date")
     span = _parse_span(t, raw)
     if span is not None:
         return span

@@ -73,3 +73,9 @@ def test_review_and_loader_read_the_same_number() -> None:
     pv = parse_value("不少于1.2万人次")
     assert pv.number == 1.2 and pv.unit == "万人次" and pv.comparator == "≥"
     assert stored_value("不少于12000人次", "人次") == ("≥", "12000")
+
+
+def test_iso_date_is_one_day_not_a_period() -> None:
+    p = parse_value("2026-01-05")
+    assert (p.kind, p.date, p.period) == ("date", "2026-01-05", None)
+    assert parse_value("2026-13-05").date is None        # no such month: not a date
