@@ -23,6 +23,7 @@ from .store import (WORK_LABELS, ChangeSet, GraphStore, LoadRecord, Neighbour, N
 
 T = TypeVar("T")
 _BATCH = 1000
+_WRITE_TIMEOUT = 60.0  # seconds a guarded work-graph write may take, lock waits included
 _RESERVED = {"id", "_label", "_hash", "_props"}
 # no connection to be had within the acquisition timeout is the store being unavailable too (503, retry)
 _UNAVAILABLE = (ServiceUnavailable, SessionExpired, DatabaseUnavailable, ConnectionError, OSError,
@@ -176,10 +177,18 @@ class Neo4jStore(GraphStore):
             attempt += 1
             try:
                 with self._session() as s:
-                    with s.begin_transaction() as tx:
+                    # bounded: a writer never waits on another's lock for longer than this (the server ends
+                    # the transaction, which is retried below), so no request can hang behind a lost client
+                    with s.begin_transaction(timeout=_WRITE_TIMEOUT) as tx:
                         self._commit_tx(tx, write)
                         tx.commit()
                         return
+            except (SessionExpired, ServiceUnavailable) as e:
+                # a connection that went defunct mid-write: the write is retried on a fresh connection, its
+                # guards read again, so it lands once or reports a conflict — never twice
+                if attempt >= self.retries:
+                    raise self._unavailable(e) from e
+                time.sleep(0.1 * attempt)
             except (TransientError, ResultFailedError):
                 # a deadlock (or another transient failure) rolled the write back; when it strikes inside
                 # the transaction the driver's rollback reports it as ResultFailedError. The guards are
@@ -205,7 +214,10 @@ class Neo4jStore(GraphStore):
             if current is None or any(current.get(k) != v for k, v in expected.items()):
                 raise WriteConflict(node_id, None if current is None else {k: current.get(k) for k in expected})
         if write.upserts:
-            existing = {r["id"] for r in tx.run(Q.HASHES, ids=[n.id for n in write.upserts])}
+            # a node guarded as "must not exist" is always CREATEd: if another writer created it after the
+            # guard was read, the id constraint refuses this write (a conflict) instead of it becoming an update
+            must_create = {i for i, e in write.expect.items() if e is None}
+            existing = {r["id"] for r in tx.run(Q.HASHES, ids=[n.id for n in write.upserts])} - must_create
             created: dict[str, list[dict]] = {}
             updated: dict[str, list[dict]] = {}
             for n in write.upserts:
