@@ -306,3 +306,20 @@ class SearchService:
         if indicator_id not in idx.by_id:
             raise NotFound(f"指标 {indicator_id} 不存在（或已停用）")
         return self._recommender_for(idx).similar(indicator_id, limit)
+
+
+_SERVICE_LOCK = threading.Lock()
+
+
+def service_for(state: Any, library: Library) -> "SearchService":
+    """The one SearchService kept on an app's ``state``, bound to ``library`` (re-created when the
+    library object changes). The API routes, the web pages and the start-up warm-up share it, under
+    one lock, so the index is built once per app."""
+    svc = getattr(state, "search_service", None)
+    if svc is None or svc.library is not library:
+        with _SERVICE_LOCK:
+            svc = getattr(state, "search_service", None)
+            if svc is None or svc.library is not library:
+                svc = SearchService(library)
+                state.search_service = svc
+    return svc

@@ -22,7 +22,7 @@ from markupsafe import Markup, escape
 from engine.library import BadQuery, Library, NotFound
 from graph import StoreUnavailable
 from ontology.nodes import INDICATOR
-from search.engine import SearchService
+from search.engine import SearchService, service_for
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
@@ -53,15 +53,7 @@ def _library(request: Request) -> Library:
 
 def _search(request: Request) -> SearchService:
     """The app's SearchService (the one the API warms at start-up), created if missing."""
-    lib = _library(request)
-    svc = getattr(request.app.state, "search_service", None)
-    if svc is None or svc.library is not lib:
-        with _LOCK:
-            svc = getattr(request.app.state, "search_service", None)
-            if svc is None or svc.library is not lib:
-                svc = SearchService(lib)
-                request.app.state.search_service = svc
-    return svc
+    return service_for(request.app.state, _library(request))
 
 
 def _highlight(text: str) -> Markup:

@@ -13,25 +13,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from engine.indicator_schema import IndicatorOut
 from engine.library import Library
-from search.engine import SearchService
+from search.engine import SearchService, service_for
 
 from ..deps import get_library
 from ..params import MAX_QUERY, MAX_TEXT, limit_param, text_param
 
 router = APIRouter()
-_LOCK = threading.Lock()
 
 
 def get_search(request: Request, lib: Annotated[Library, Depends(get_library)]) -> SearchService:
     """The app's SearchService, bound to the app's Library (re-created if the library object changed)."""
-    svc = getattr(request.app.state, "search_service", None)
-    if svc is None or svc.library is not lib:
-        with _LOCK:
-            svc = getattr(request.app.state, "search_service", None)
-            if svc is None or svc.library is not lib:
-                svc = SearchService(lib)
-                request.app.state.search_service = svc
-    return svc
+    return service_for(request.app.state, lib)
 
 
 Search = Annotated[SearchService, Depends(get_search)]
@@ -41,11 +33,7 @@ def warm(app: Any) -> threading.Thread:
     """Build the search index in the background right after start-up (call from the lifespan once
     ``app.state.library`` is set), so that the first /search does not wait for it."""
     def run() -> None:
-        with _LOCK:
-            svc = getattr(app.state, "search_service", None)
-            if svc is None or svc.library is not app.state.library:
-                svc = SearchService(app.state.library)
-                app.state.search_service = svc
+        svc = service_for(app.state, app.state.library)
         try:
             svc.prepare()
         except Exception:  # the store may be unavailable at start-up; requests will retry
