@@ -11,9 +11,9 @@ import time
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, TypeVar
 
-from neo4j import GraphDatabase, basic_auth
+from neo4j import READ_ACCESS, WRITE_ACCESS, GraphDatabase, basic_auth
 from neo4j.exceptions import (AuthError, ConnectionPoolError, ConstraintError, DatabaseUnavailable,
-                              Neo4jError, ResultFailedError, ServiceUnavailable, SessionExpired,
+                              Neo4jError, ServiceUnavailable, SessionExpired,
                               TransientError)
 
 from . import cypher as Q
@@ -79,13 +79,48 @@ class Neo4jStore(GraphStore):
             raise StoreUnavailable(f"Neo4j 认证失败（检查 NEO4J_USER/NEO4J_PASSWORD）：{e.message}") from e
         self._schema_ready = True
 
-    def _read(self, fn: Callable[[Any], T]) -> T:
+    def _run(self, work: Callable[[Any], T], *, write: bool = False, timeout: float | None = None,
+             retry_unavailable: bool = True) -> T:
+        """Run ``work(tx)`` in one explicit transaction and commit it: the one way this store talks
+        to the server. Deadlocks and other transient failures retry the whole unit (a guarded write
+        reads its guards again, so a retry never writes over someone else's change); a connection
+        that died on the way retries on a fresh one when ``retry_unavailable``.
+
+        Why no ``with tx:`` and no ``execute_read``: when the server fails a query, the driver
+        (neo4j 6.4) hands the connection back to the pool at once, and the rollback that those two
+        run afterwards still touches it, while another thread may already hold it. Under 64 clients
+        that rollback's end-of-stream probe stole a byte of the other thread's answer, which then
+        waited out the 120 s receive timeout. A failed transaction is left to ``session.close()``,
+        which knows whether the connection is still its own and rolls back only then."""
         self._ensure_schema()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                with self._driver.session(database=self.database,
+                                          default_access_mode=WRITE_ACCESS if write else READ_ACCESS) as s:
+                    tx = s.begin_transaction(timeout=timeout)
+                    out = work(tx)
+                    tx.commit()
+                    return out
+            except TransientError:
+                if attempt >= self.retries + 5:
+                    raise StoreError("Neo4j 多次遇到锁冲突或暂时性错误，请稍后重试", "store_busy") from None
+                time.sleep(0.05 * attempt)
+            except (SessionExpired, ServiceUnavailable) as e:
+                if not retry_unavailable or attempt >= self.retries:
+                    raise self._unavailable(e) from e
+                time.sleep(0.1 * attempt)
+            except _UNAVAILABLE as e:
+                raise self._unavailable(e) from e
+            except AuthError as e:
+                raise StoreUnavailable(f"Neo4j 认证失败（检查 NEO4J_USER/NEO4J_PASSWORD）：{e.message}") from e
+
+    def _read(self, fn: Callable[[Any], T]) -> T:
         try:
-            with self._session() as s:
-                return s.execute_read(fn)
-        except _UNAVAILABLE as e:
-            raise self._unavailable(e) from e
+            return self._run(fn)
+        except (StoreError, StoreUnavailable):
+            raise
         except Neo4jError as e:
             raise StoreError(f"Neo4j 查询失败：{e.message}") from e
 
@@ -98,22 +133,9 @@ class Neo4jStore(GraphStore):
             for t, _ in n.edges:
                 if t not in Q.EDGE_TYPES:
                     raise StoreError(f"未知的关系类型 {t!r}", "unknown_edge_type")
-        self._ensure_schema()
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                with self._session() as s:
-                    with s.begin_transaction() as tx:
-                        rec = self._apply_tx(tx, changes, record, progress)
-                        tx.commit()
-                        return rec
-            except TransientError:
-                if attempt >= self.retries:
-                    raise
-                time.sleep(0.2 * attempt)
-            except _UNAVAILABLE as e:
-                raise self._unavailable(e) from e
+        # a load is not retried when the connection dies: it may have committed; the caller reloads
+        return self._run(lambda tx: self._apply_tx(tx, changes, record, progress), write=True,
+                         retry_unavailable=False)
 
     def _apply_tx(self, tx: Any, changes: ChangeSet, record: LoadRecord,
                   progress: ProgressFn | None) -> LoadRecord:
@@ -171,36 +193,15 @@ class Neo4jStore(GraphStore):
         for t in [t for n in write.upserts for t, _ in n.edges] + [t for _, t, _ in write.links]:
             if t not in Q.EDGE_TYPES:
                 raise StoreError(f"未知的关系类型 {t!r}", "unknown_edge_type")
-        self._ensure_schema()
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                with self._session() as s:
-                    # bounded: a writer never waits on another's lock for longer than this (the server ends
-                    # the transaction, which is retried below), so no request can hang behind a lost client
-                    with s.begin_transaction(timeout=_WRITE_TIMEOUT) as tx:
-                        self._commit_tx(tx, write)
-                        tx.commit()
-                        return
-            except (SessionExpired, ServiceUnavailable) as e:
-                # a connection that went defunct mid-write: the write is retried on a fresh connection, its
-                # guards read again, so it lands once or reports a conflict — never twice
-                if attempt >= self.retries:
-                    raise self._unavailable(e) from e
-                time.sleep(0.1 * attempt)
-            except (TransientError, ResultFailedError):
-                # a deadlock (or another transient failure) rolled the write back; when it strikes inside
-                # the transaction the driver's rollback reports it as ResultFailedError. The guards are
-                # checked again on the retry, so a retry can never write over someone else's change.
-                if attempt >= self.retries + 5:
-                    raise StoreError("Neo4j 写入多次遇到锁冲突，请稍后重试", "store_busy") from None
-                time.sleep(0.05 * attempt)
-            except ConstraintError:  # a concurrent writer created a node this write meant to create
-                created = [i for i, e in write.expect.items() if e is None]
-                raise WriteConflict(created[0] if created else "?", {}) from None
-            except _UNAVAILABLE as e:
-                raise self._unavailable(e) from e
+        try:
+            # bounded: a writer never waits on another's lock for longer than _WRITE_TIMEOUT (the server
+            # ends the transaction), so no request hangs behind a lost client. A connection that went
+            # defunct mid-write is retried on a fresh one with its guards read again: it lands once
+            # or reports a conflict, never twice.
+            self._run(lambda tx: self._commit_tx(tx, write), write=True, timeout=_WRITE_TIMEOUT)
+        except ConstraintError:  # a concurrent writer created a node this write meant to create
+            created = [i for i, e in write.expect.items() if e is None]
+            raise WriteConflict(created[0] if created else "?", {}) from None
 
     def _commit_tx(self, tx: Any, write: Write) -> None:
         for node_id in sorted(write.expect):
@@ -255,17 +256,12 @@ class Neo4jStore(GraphStore):
                 "version_after": r.version_after, "note": r.note}
 
     def restore_history(self, records: list[LoadRecord], version: int) -> None:
-        self._ensure_schema()
-        try:
-            with self._session() as s:
-                with s.begin_transaction() as tx:
-                    tx.run(Q.DELETE_HISTORY).consume()
-                    for r in records:
-                        tx.run(Q.CREATE_LOAD, rec=self._load_props(r)).consume()
-                    tx.run(Q.SET_VERSION_MERGE, version=version).consume()
-                    tx.commit()
-        except _UNAVAILABLE as e:
-            raise self._unavailable(e) from e
+        def work(tx: Any) -> None:
+            tx.run(Q.DELETE_HISTORY).consume()
+            for r in records:
+                tx.run(Q.CREATE_LOAD, rec=self._load_props(r)).consume()
+            tx.run(Q.SET_VERSION_MERGE, version=version).consume()
+        self._run(work, write=True, retry_unavailable=False)
 
     def wipe(self) -> None:
         """Delete everything this store wrote (tests and `migrate --replace`)."""

@@ -177,3 +177,55 @@ def test_cjk_fulltext_index(neo, mini_library: Path) -> None:
         s.run("CALL db.awaitIndexes(60)").consume()
     hits = neo.fulltext("满意度", limit=20)
     assert hits and any("满意度" in name for _, name, _ in hits)
+
+
+def test_failed_transactions_never_disturb_other_threads(neo) -> None:
+    """A query the server fails returns its connection to the driver's pool at once; a rollback run
+    after that (``with tx:`` or ``execute_read``) would probe a connection another thread may hold by
+    then, steal a byte of its answer and leave it waiting out the 120 s receive timeout (seen under
+    64 clients). Eight threads, half failing on purpose, half reading: every read is right and none
+    waits long."""
+    import time
+    from graph import ChangeSet, LoadRecord, Node
+    from neo4j.exceptions import ClientError
+    neo.apply(ChangeSet([Node("SEC-1", "Sector", {"name": "教育"})]),
+              LoadRecord(source="t", file_hash="0" * 64, format="test", counts={}))
+    stop = time.monotonic() + 8
+    slowest: list[float] = []
+    problems: list[str] = []
+    counts = {"failed": 0, "read": 0}
+    lock = threading.Lock()
+
+    def failing() -> None:
+        while time.monotonic() < stop:
+            try:
+                neo._run(lambda tx: tx.run("UNWIND [1, 0] AS x RETURN 1 / x AS y").consume())
+                problems.append("a division by zero was not refused")
+            except ClientError:
+                with lock:
+                    counts["failed"] += 1
+
+    def reading() -> None:
+        worst = 0.0
+        while time.monotonic() < stop:
+            t0 = time.monotonic()
+            try:
+                node = neo.get("SEC-1")
+            except Exception as e:  # noqa: BLE001 — any failure of a plain read is the finding
+                problems.append(repr(e))
+                continue
+            worst = max(worst, time.monotonic() - t0)
+            if node is None or node.props != {"name": "教育"}:
+                problems.append(f"wrong read {node!r}")
+            with lock:
+                counts["read"] += 1
+        slowest.append(worst)
+    threads = [threading.Thread(target=failing if i % 2 else reading) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=200)
+    assert not any(t.is_alive() for t in threads), "a thread hung on a connection another thread had"
+    assert not problems, problems[:3]
+    assert counts["failed"] > 50 and counts["read"] > 50, counts
+    assert max(slowest) < 10, slowest
