@@ -45,9 +45,7 @@ def _infer(app: Any) -> Any:
         svc = getattr(app.state, "search_service", None)  # set by search.warm() at start-up
         if svc is None or svc.library is not app.state.library:
             return None
-        rec = svc._recommender_for(svc.index())
-        found = rec.infer_project_types(name, description, {f"SEC-{sector}"} if sector else None, top=1)
-        return found[0]["id"] if found else None
+        return svc.infer_project_type(name, description, sector)
     return infer
 
 

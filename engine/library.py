@@ -1,15 +1,13 @@
 """Read models of the indicator library: statistics, the category and sector trees, filtered
 listings and indicator details with neighbours.
 
-The small vocabularies (categories, sectors, fields, project types) are read once per library
-version into a cached view. Statistics and listing pages are computed once per library version and
-served from memory until the version moves (a load), so a busy server does not scan the store per
-request: a request costs one version read. A page describes its indicators against one view (no
+The small vocabularies (categories, sectors, fields, project types), statistics and listing pages
+are computed once per library version and held by that version's snapshot (engine/snapshot.py)
+until the version moves (a load), so a busy server does not scan the store per request: a request
+costs one version read. A page describes its indicators against one view (no
 store round trip per indicator)."""
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, Callable
 
 from graph.errors import ZhibiaoError
@@ -17,8 +15,12 @@ from graph.store import GraphStore, Node
 from ontology.nodes import (APPLIES_TO, CATEGORY, FIELD, IN_CATEGORY, IN_FIELD, IN_SECTOR,
                             INDICATOR, LEVEL1, PART_OF, PROJECT_TYPE, SECTOR)
 
+from .snapshot import snapshot_of
+
 if TYPE_CHECKING:   # networkx (graph.view) is imported only by the commands that build a view
     from graph.view import GraphView
+
+    from .snapshot import LibrarySnapshot
 
 
 class BadQuery(ZhibiaoError, ValueError):
@@ -40,8 +42,6 @@ class NotFound(ZhibiaoError, LookupError):
     status = 404
 
 
-_VOCAB_LABELS = (LEVEL1, CATEGORY, SECTOR, FIELD, PROJECT_TYPE)
-_CACHE_ENTRIES = 512   # listing pages kept per library version (least recently used dropped)
 
 
 class Library:
@@ -49,45 +49,19 @@ class Library:
 
     def __init__(self, store: GraphStore):
         self.store = store
-        self._lock = threading.Lock()
-        self._vocab: GraphView | None = None
-        self._graph: GraphView | None = None
-        self._results: OrderedDict[tuple, Any] = OrderedDict()
-        self._results_version: int | None = None
 
-    # --- results computed once per library version ------------------------------------
+    # --- per-version state lives in the library snapshot (engine/snapshot.py) ----------------
+    def snapshot(self) -> "LibrarySnapshot":
+        """The library at its current version: one version read per call."""
+        return snapshot_of(self.store)
+
     def per_version(self, key: tuple, compute: Callable[[], Any]) -> Any:
-        """``compute()`` once per (library version, key); dropped when the version moves. The API
-        keeps encoded answers here too, so a repeated request costs one version read."""
-        version = self.store.version()
-        with self._lock:
-            if self._results_version != version:
-                self._results.clear()
-                self._results_version = version
-            if key in self._results:
-                self._results.move_to_end(key)
-                return self._results[key]
-        value = compute()
-        with self._lock:
-            if self._results_version == version and self.store.version() == version:
-                self._results[key] = value
-                while len(self._results) > _CACHE_ENTRIES:
-                    self._results.popitem(last=False)
-        return value
+        """``compute()`` once per (library version, key), held by the version's snapshot. The API
+        keeps encoded answers there too, so a repeated request costs one version read."""
+        return self.snapshot().per_version(key, compute)
 
-    # --- vocabulary view, refreshed when the library version changes --------------------
     def vocab(self) -> GraphView:
-        version = self.store.version()
-        view = self._vocab
-        if view is None or view.version != version:
-            with self._lock:
-                view = self._vocab
-                if view is None or view.version != version:
-                    nodes = [n for label in _VOCAB_LABELS for n in self.store.iter_label(label)]
-                    from graph.view import build_view
-                    view = build_view(version, nodes)
-                    self._vocab = view
-        return view
+        return self.snapshot().vocab
 
     def stats(self) -> dict[str, Any]:
         return dict(self.per_version(("stats",), self._stats))
@@ -205,16 +179,8 @@ class Library:
         return [self.describe(g.nodes[i], v) for i in ids if g.nodes[i].props.get("status") == "active"]
 
     def graph(self) -> GraphView:
-        """The whole library as a networkx view, rebuilt when the version moves."""
-        version = self.store.version()
-        view = self._graph
-        if view is None or view.version != version:
-            with self._lock:
-                if self._graph is None or self._graph.version != version:
-                    from graph.view import view_of
-                    self._graph = view_of(self.store)
-                view = self._graph
-        return view
+        """The whole library as a networkx view, held by the version's snapshot."""
+        return self.snapshot().graph
 
     def history(self) -> list[dict]:
         return [r.to_dict() for r in self.store.history()]

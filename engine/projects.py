@@ -11,12 +11,11 @@ approving the same submission cannot both succeed (the second finds it already a
 """
 from __future__ import annotations
 
-import threading
 import uuid
 from typing import Any, Callable
 
 from graph.store import GraphStore, Node, Write, WriteConflict
-from ontology.nodes import CATEGORY, INDICATOR, PROJECT_TYPE
+from ontology.nodes import CATEGORY, PROJECT_TYPE
 from ontology.vocab import find_sector
 from review import BadDocument, check_table
 
@@ -102,8 +101,6 @@ class Projects:
         self.lib = library
         self.store: GraphStore = library.store
         self.infer = infer
-        self._names: tuple[int, dict[str, list[tuple[str, str | None]]]] | None = None
-        self._lock = threading.Lock()
 
     # --- reading with the policy ------------------------------------------------------------------
     def _project(self, who: Principal, pid: str, action: str) -> Node:
@@ -405,21 +402,8 @@ class Projects:
             return None
 
     def _indicator_names(self) -> dict[str, list[tuple[str, str | None]]]:
-        """name → [(indicator id, sector code)], rebuilt when the library version moves."""
-        version = self.store.version()
-        cached = self._names
-        if cached is None or cached[0] != version:
-            with self._lock:
-                if self._names is None or self._names[0] != version:
-                    names: dict[str, list[tuple[str, str | None]]] = {}
-                    for n in self.store.iter_label(INDICATOR):
-                        if n.props.get("status") != "active":
-                            continue
-                        sec = next((d.removeprefix("SEC-") for t, d in n.edges if t == "IN_SECTOR"), None)
-                        names.setdefault(str(n.props.get("name", "")).strip(), []).append((n.id, sec))
-                    self._names = (version, names)
-                cached = self._names
-        return cached[1]
+        """name → [(indicator id, sector code)], held by the library snapshot of the current version."""
+        return self.lib.snapshot().derived("indicator_names", _names_of)
 
     @staticmethod
     def _match_indicator(names: dict[str, list[tuple[str, str | None]]], name: str, sector: str | None) -> str | None:
@@ -432,6 +416,16 @@ class Projects:
                 if sec == want:
                     return iid
         return cands[0][0]
+
+
+def _names_of(snap: Any) -> dict[str, list[tuple[str, str | None]]]:
+    names: dict[str, list[tuple[str, str | None]]] = {}
+    for n in snap.indicators.values():
+        if n.props.get("status") != "active":
+            continue
+        sec = next((d.removeprefix("SEC-") for t, d in n.edges if t == "IN_SECTOR"), None)
+        names.setdefault(str(n.props.get("name", "")).strip(), []).append((n.id, sec))
+    return names
 
 
 def diff_tables(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:

@@ -1,21 +1,22 @@
-"""SearchService: the current search index of a store, kept in step with the library version.
+"""SearchService: search, autocomplete and recommendation over the current library version.
 
 Why it is built this way:
 
-* the index is immutable and replaced whole (one attribute assignment, atomic under the GIL), so
-  readers never lock and never see a half-built index;
+* the index is a part of the library snapshot (engine/snapshot.py), the one owner of per-version
+  library state: built once per version from the snapshot's nodes, shared with every reader, and
+  replaced whole with the snapshot, so readers never lock and never see a half-built index;
 * the store's version is checked at most once per ``check_interval`` (default 1 s): the version is
   the only signal needed to notice a load made by another process or another API replica sharing
   the same Neo4j, and checking it on every request would cost a round trip each time;
-* when the version moved, one background thread rebuilds while queries keep using the old index;
-  only the very first build (no index yet) makes callers wait;
-* a built index is also kept in a small process-wide cache keyed by (store URL, version, last
-  load stamp, data files) and, unless ZHIBIAO_SEARCH_CACHE=0, saved under ZHIBIAO_SEARCH_CACHE_DIR
-  (default ~/.cache/zhibiao) as a folder of .npy arrays and a JSON manifest (no pickle: a cache
-  folder cannot run code). A fresh CLI process or another API replica maps those files instead of
-  rebuilding: opening takes milliseconds and the pages are shared between processes. Each store
-  keeps its current cache folder and the one before it (a replica still on the previous version);
-  older ones are deleted when a new one is written."""
+* when the version moved, the snapshot's background thread builds the new index (a registered
+  eager part) while queries keep using the old one; only the very first build makes callers wait;
+* unless ZHIBIAO_SEARCH_CACHE=0, a built index is saved under ZHIBIAO_SEARCH_CACHE_DIR (default
+  ~/.cache/zhibiao), keyed by (store URL, version, last load stamp, data files), as a folder of
+  .npy arrays and a JSON manifest (no pickle: a cache folder cannot run code). A fresh CLI process
+  or another API replica maps those files instead of reading the library: opening takes
+  milliseconds and the pages are shared between processes. Each store keeps its current cache
+  folder and the one before it (a replica still on the previous version); older ones are deleted
+  when a new one is written."""
 from __future__ import annotations
 
 import hashlib
@@ -25,12 +26,12 @@ import os
 import shutil
 import threading
 import time
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 from graph.settings import setting
 from engine.library import BadQuery, Library, NotFound
+from engine.snapshot import LibrarySnapshot, register, snapshot_of
 from graph.store import GraphStore
 
 from .index import FORMAT, RESULT_CACHE, SearchIndex
@@ -39,9 +40,7 @@ from .text import DATA_DIR
 logger = logging.getLogger("zhibiao.search")
 CACHE_FORMAT = 4  # 3 was a pickle; 4 is a folder of .npy arrays (index.FORMAT inside)
 KEEP_PER_STORE = 2  # the current cache folder of a store and the previous one
-_MEMO: "OrderedDict[tuple, SearchIndex]" = OrderedDict()
-_MEMO_LOCK = threading.Lock()
-_MEMO_SIZE = 4
+INDEX_KEY = "search_index"
 
 
 def _data_hash() -> str:
@@ -137,123 +136,85 @@ def prune(base: Path, store_url: str, keep: Path) -> list[Path]:
     return removed
 
 
-def build_index(store: GraphStore) -> SearchIndex:
-    """An index for the store's current content, from memory, from disk, or built from a snapshot."""
-    stamp = _stamp(store, store.version())
-    with _MEMO_LOCK:
-        if stamp in _MEMO:
-            _MEMO.move_to_end(stamp)
-            return _MEMO[stamp]
+def _index_of(snap: LibrarySnapshot) -> SearchIndex:
+    """The search index of a library snapshot: mapped from the on-disk cache when a previous process
+    (or another replica) saved it, otherwise built from the snapshot's nodes and saved."""
+    store = snap.store
+    assert store is not None
+    stamp = _stamp(store, snap.version)
     path = _cache_path(stamp)
     index = _load(path) if path and path.exists() else None
     if index is None:
         t0 = time.perf_counter()
-        version, nodes = store.snapshot()
-        index = SearchIndex(version, nodes)
-        logger.info("检索索引已建立：版本 %s，%d 个指标，%.1f 秒", version, len(index.docs),
+        index = SearchIndex(snap.version, snap.nodes)
+        logger.info("检索索引已建立：版本 %s，%d 个指标，%.1f 秒", snap.version, len(index.docs),
                     time.perf_counter() - t0)
-        stamp = _stamp(store, version)
-        path = _cache_path(stamp)
         if path:
             _save(index, path, stamp)
-    with _MEMO_LOCK:
-        # one index per store: an older version of the same store is never needed again
-        for old in [k for k in _MEMO if k[1] == stamp[1] and k != stamp]:
-            del _MEMO[old]
-        _MEMO[stamp] = index
-        while len(_MEMO) > _MEMO_SIZE:  # evict the smallest (cheapest to rebuild), never the newest
-            victim = min((k for k in _MEMO if k != stamp), key=lambda k: len(_MEMO[k].docs))
-            del _MEMO[victim]
     return index
 
 
+# a server builds the new index in the background with the new snapshot, before it replaces the old one
+register(INDEX_KEY, _index_of)
+
+
+def build_index(store: GraphStore) -> SearchIndex:
+    """The index of the store's current library version, as its snapshot holds it."""
+    return snapshot_of(store).derived(INDEX_KEY, _index_of)
+
+
 class SearchService:
-    """Search, autocomplete, recommendation and similar indicators over the current index."""
+    """Search, autocomplete, recommendation and similar indicators over the current index. It keeps
+    no index of its own: the index and the autocomplete tables are parts of the library snapshot of
+    the current version (engine/snapshot.py), shared with every other reader."""
 
     def __init__(self, library: Library | GraphStore, check_interval: float = 1.0):
         self.library = library if isinstance(library, Library) else Library(library)
         self.store = self.library.store
         self.check_interval = check_interval
-        self._index: SearchIndex | None = None
-        self._checked = 0.0
-        self._seen_version: int | None = None
-        self._build_lock = threading.Lock()
-        self._rebuilding: threading.Thread | None = None
-        self._suggester: Any = None
-        self._recommender: Any = None
+        self._recommender_helper: Any = None
         self._helper_lock = threading.Lock()
 
-    # --- index lifecycle --------------------------------------------------------------------
-    def index(self) -> SearchIndex:
-        """The current index; never blocks once one exists."""
-        idx = self._index
-        if idx is None:
-            with self._build_lock:
-                if self._index is None:
-                    self._swap(build_index(self.store))
-                return self._index  # type: ignore[return-value]
-        now = time.monotonic()
-        if now - self._checked >= self.check_interval:
-            self._checked = now
-            try:
-                version = self.store.version()
-            except Exception:  # store briefly unreachable: keep serving what we have
-                return idx
-            if version != idx.version and (self._rebuilding is None or not self._rebuilding.is_alive()):
-                self._rebuilding = threading.Thread(target=self._rebuild, name="search-index-rebuild",
-                                                    daemon=True)
-                self._rebuilding.start()
-        return idx
+    # --- the current snapshot -----------------------------------------------------------------
+    def _snapshot(self) -> LibrarySnapshot:
+        """The current snapshot, the version read at most once per ``check_interval``; after a load a
+        background thread builds the next one (index included) while this one keeps answering."""
+        return snapshot_of(self.store, wait=False, max_age=self.check_interval)
 
-    def _swap(self, idx: SearchIndex) -> None:
-        self._index = idx
-        self._checked = time.monotonic()
+    def index(self) -> SearchIndex:
+        """The current index; only the very first build makes a caller wait."""
+        return self._snapshot().derived(INDEX_KEY, _index_of)
 
     def prepare(self) -> None:
         """Build the index and its helpers now (a server warms up in the background)."""
-        idx = self.index()
-        self._suggester_for(idx)
-        self._recommender_for(idx)
+        snap = self._snapshot()
+        self._suggester(snap)
+        self._recommender(snap)
 
-    def _suggester_for(self, idx: SearchIndex) -> Any:
-        """Autocomplete tables are built on first use for each index (their pinyin of every name
-        takes seconds), so a plain search never pays for them."""
+    @staticmethod
+    def _suggester(snap: LibrarySnapshot) -> Any:
+        """Autocomplete tables, built on first use (their pinyin of every name takes seconds), so a
+        plain search never pays for them."""
         from .suggest import Suggester
-        helper = self._suggester
-        if helper is None or helper.index is not idx:
-            with self._helper_lock:
-                helper = self._suggester
-                if helper is None or helper.index is not idx:
-                    helper = self._suggester = Suggester(idx)
-        return helper
+        return snap.derived("search_suggester", lambda s: Suggester(s.derived(INDEX_KEY, _index_of)))
 
-    def _recommender_for(self, idx: SearchIndex) -> Any:
+    def _recommender(self, snap: LibrarySnapshot) -> Any:
+        """The recommender of the current index. Kept here, not in the snapshot: it also reads the work
+        graph (approved tables) through this service's library, and a snapshot must not hold its
+        store (the snapshot registry holds stores weakly)."""
         from .recommend import Recommender
-        helper = self._recommender
+        idx = snap.derived(INDEX_KEY, _index_of)
+        helper = self._recommender_helper
         if helper is None or helper.index is not idx:
             with self._helper_lock:
-                helper = self._recommender
+                helper = self._recommender_helper
                 if helper is None or helper.index is not idx:
-                    helper = self._recommender = Recommender(idx, self.library)
+                    helper = self._recommender_helper = Recommender(idx, self.library)
         return helper
-
-    def _rebuild(self) -> None:
-        try:
-            idx = build_index(self.store)
-            with self._build_lock:
-                if self._index is None or idx.version != self._index.version:
-                    self._swap(idx)
-        except Exception:
-            logger.exception("检索索引重建失败，继续使用旧索引")
 
     def refresh(self, wait: bool = True) -> SearchIndex:
-        """Check the version now (tests, after a load in this process); optionally wait for it."""
-        self._checked = 0.0
-        idx = self.index()
-        t = self._rebuilding
-        if wait and t is not None:
-            t.join()
-        return self._index or idx
+        """Check the version now (tests, after a load in this process); optionally wait for the new index."""
+        return snapshot_of(self.store, wait=wait).derived(INDEX_KEY, _index_of)
 
     # --- queries ------------------------------------------------------------------------------
     def search(self, q: str, sector: str | None = None, field: str | None = None,
@@ -290,7 +251,7 @@ class SearchService:
         return body
 
     def suggest(self, q: str, limit: int = 10) -> dict[str, Any]:
-        return self._suggester_for(self.index()).suggest(q, limit)
+        return self._suggester(self._snapshot()).suggest(q, limit)
 
     def recommend(self, project: str, description: str = "", sector: str | None = None,
                   project_type: str | None = None, amount: float | None = None,
@@ -298,14 +259,20 @@ class SearchService:
                   unit: str | None = None) -> dict[str, Any]:
         """``region`` keeps place-bound project types (边境小康村建设 for border counties) where they apply;
         ``unit`` lets the unit's own approved tables price its unit costs."""
-        return self._recommender_for(self.index()).recommend(project, description, sector, project_type, amount,
+        return self._recommender(self._snapshot()).recommend(project, description, sector, project_type, amount,
                                                              period, region=region, unit=unit)
 
+    def infer_project_type(self, name: str, description: str = "", sector: str | None = None) -> str | None:
+        """The most likely project type of a new project (its id), or None."""
+        found = self._recommender(self._snapshot()).infer_project_types(
+            name, description, {f"SEC-{sector}"} if sector else None, top=1)
+        return found[0]["id"] if found else None
+
     def similar(self, indicator_id: str, limit: int = 10) -> dict[str, Any]:
-        idx = self.index()
-        if indicator_id not in idx.by_id:
+        snap = self._snapshot()
+        if indicator_id not in snap.derived(INDEX_KEY, _index_of).by_id:
             raise NotFound(f"指标 {indicator_id} 不存在（或已停用）")
-        return self._recommender_for(idx).similar(indicator_id, limit)
+        return self._recommender(snap).similar(indicator_id, limit)
 
 
 _SERVICE_LOCK = threading.Lock()

@@ -260,16 +260,17 @@ def test_cache_is_npy_files_mapped_read_only_and_old_versions_are_pruned(mini_st
     store keeps its current cache folder and the previous one."""
     import numpy as np
 
+    from engine.snapshot import forget
     from search import engine
     tmp_path = tmp_path / "cache"
     tmp_path.mkdir()
     monkeypatch.setenv("ZHIBIAO_SEARCH_CACHE_DIR", str(tmp_path))
     (tmp_path / "search-0123.pkl").write_bytes(b"old pickle cache")
-    engine._MEMO.clear()
+    forget(mini_store)
     first = engine.build_index(mini_store)
     [folder] = [p for p in tmp_path.iterdir() if p.name.startswith("search-")]
     assert {p.suffix for p in folder.iterdir()} == {".npy", ".json"}
-    engine._MEMO.clear()
+    forget(mini_store)
     again = engine.build_index(mini_store)  # from disk this time
     post = again._arrays["post_doc"]
     assert again is not first and isinstance(post.base, np.memmap) and not post.flags.writeable
@@ -285,20 +286,21 @@ def test_cache_is_npy_files_mapped_read_only_and_old_versions_are_pruned(mini_st
         engine.build_index(mini_store)
     left = sorted(p.name for p in tmp_path.iterdir())
     assert len(left) == 2 and not any(p.endswith(".pkl") for p in left)
-    engine._MEMO.clear()
+    forget(mini_store)
 
 
 def test_damaged_cache_is_rebuilt_not_trusted(mini_store, tmp_path, monkeypatch) -> None:
+    from engine.snapshot import forget
     from search import engine
     monkeypatch.setenv("ZHIBIAO_SEARCH_CACHE_DIR", str(tmp_path / "cache"))
-    engine._MEMO.clear()
+    forget(mini_store)
     engine.build_index(mini_store)
     [folder] = list((tmp_path / "cache").iterdir())
     (folder / "post_doc.npy").write_bytes(b"\x93NUMPY garbage")
-    engine._MEMO.clear()
+    forget(mini_store)
     idx = engine.build_index(mini_store)
     assert idx.search("满意度")["total"] > 0
-    engine._MEMO.clear()
+    forget(mini_store)
 
 
 def test_identical_names_are_one_hit_with_their_project_types(svc: SearchService) -> None:

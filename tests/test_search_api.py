@@ -123,4 +123,8 @@ def test_warm_builds_the_index_in_the_background(seeded_store) -> None:
     app = create_app(store=seeded_store, seed=False)
     with TestClient(app):
         warm(app).join(120)
-        assert app.state.search_service._index is not None
+        from engine.snapshot import snapshot_of
+        from search.engine import INDEX_KEY
+        snap = snapshot_of(seeded_store)     # the index is a part of the current library snapshot
+        assert INDEX_KEY in snap._derived and "search_suggester" in snap._derived
+        assert app.state.search_service.index() is snap._derived[INDEX_KEY]
