@@ -96,6 +96,18 @@ class LibrarySnapshot:
         from .projection import project_node
         return {i: project_node(n, self.vocab.nodes) for i, n in self.indicators.items()}
 
+    def projection(self, indicator_id: str) -> dict[str, Any] | None:
+        """One indicator's projection, made on demand: a reader that shows a few indicators (review's
+        suggested rewrites) need not project all ten thousand."""
+        done = self.__dict__.get("projections")
+        if done is not None:
+            return done.get(indicator_id)
+        node = self.indicators.get(indicator_id)
+        if node is None:
+            return None
+        from .projection import project_node
+        return project_node(node, self.vocab.nodes)
+
     @cached_property
     def values(self) -> dict[str, Any]:
         """id → the parsed typical value (ontology.values.ParsedValue) with the indicator's unit."""

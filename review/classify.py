@@ -7,19 +7,23 @@ indicator), a keyword lexicon of unambiguous words (满意度 → 满意度指�
 what the library's own names ending the same way are filed under, then weak keywords. The
 lexicon is data (review/data/classify.yaml).
 
-The index is built once per library version (from the store), or from the bundled catalogue
-when no library is given, so checking a table costs dictionary look-ups, not a scan.
+Retrieval goes through the search index (search/index.py), the library's one index: which
+indicators of a category hold a bigram of the row's name, and how rare that bigram is, are read
+from its postings and idf, not from a second index of the same names. What is the classifier's own
+(the exact-name table, the suffix statistics, each category's general fallback) is built once per
+library version as a part of the library snapshot; without a library, from the bundled library
+loaded into an in-memory store, through the same path.
 """
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from ontology.values import lexicon as value_lexicon
@@ -42,8 +46,13 @@ class Ref:
     sector: str | None
     synonyms: tuple[str, ...] = ()
     project_types: tuple[str, ...] = ()
-    #: the indicator in the one projection (engine/projection.py) that /indicators/{id} serves
-    indicator: dict[str, Any] | None = field(default=None, compare=False, hash=False, repr=False)
+    #: where the indicator's projection comes from (the library snapshot), asked only when shown
+    source: Any = field(default=None, compare=False, hash=False, repr=False)
+
+    @property
+    def indicator(self) -> dict[str, Any] | None:
+        """The indicator in the one projection (engine/projection.py) that /indicators/{id} serves."""
+        return self.source.projection(self.id) if self.source is not None else None
 
     def value_text(self) -> str | None:
         """The typical value written as a unit writes it ("≥90%", "≤600元/平方米", "9月30日前");
@@ -89,14 +98,61 @@ class Prediction:
         return self.source in ("library", "lexicon")
 
 
+#: the search index's term prefix for a character bigram of a name or synonym
+_BIGRAM = "b"
+_POSTING_MEMO = 100_000   # (category, bigram) postings kept per index
+
+
+class Postings:
+    """The classifier's view of the search index: the indicators (positions in ``refs``) of a
+    category whose name or a synonym holds a bigram, in id order."""
+
+    def __init__(self, search: Any, refs: list[Ref]):
+        pos = {r.id: i for i, r in enumerate(refs)}
+        self._search = search
+        self._doc_ref = np.array([pos.get(search.doc_id(d), -1) for d in range(search.n_docs)], dtype=np.int64)
+        self.categories = sorted({r.category for r in refs})
+        self._code = {c: k for k, c in enumerate(self.categories)}
+        self._ref_cat = np.array([self._code[r.category] for r in refs], dtype=np.int32)
+        self._memo: dict[tuple[str, str], list[int]] = {}
+
+    def get(self, category: str, gram: str) -> list[int]:
+        key = (category, gram)
+        got = self._memo.get(key)
+        if got is None:
+            code = self._code.get(category)
+            refs = self._doc_ref[self._search.term_docs(_BIGRAM + gram)] if code is not None else self._doc_ref[:0]
+            refs = refs[refs >= 0]
+            got = np.sort(refs[self._ref_cat[refs] == code]).tolist()
+            if len(self._memo) < _POSTING_MEMO:
+                self._memo[key] = got
+        return got
+
+
+class Idf:
+    """How rare a bigram is among the library's names and synonyms, as the search index weighs it."""
+
+    def __init__(self, search: Any):
+        self._idf = search.idf
+
+    def get(self, gram: str, default: Any = None) -> Any:
+        return self._idf.get(_BIGRAM + gram, default)
+
+    def __contains__(self, gram: object) -> bool:
+        return isinstance(gram, str) and (_BIGRAM + gram) in self._idf
+
+    def __getitem__(self, gram: str) -> float:
+        return self._idf[_BIGRAM + gram]
+
+
 @dataclass
 class Index:
     version: Any
     refs: list[Ref]
+    postings: Postings
+    idf: Idf
     exact: dict[str, Ref] = field(default_factory=dict)
     suffix: dict[str, str] = field(default_factory=dict)
-    bigrams: dict[str, dict[str, list[int]]] = field(default_factory=dict)   # category → bigram → refs
-    idf: dict[str, float] = field(default_factory=dict)
     fallback: dict[str, Ref] = field(default_factory=dict)                   # category → general ref
     memo: dict[tuple, Ref | None] = field(default_factory=dict)              # suggestions already made
     types: list[tuple[str, str, tuple[str, ...], str | None]] = field(default_factory=list)  # id, name, keywords, sector
@@ -132,35 +188,29 @@ def _bigrams(text: str) -> set[str]:
     return {t[i:i + 2] for i in range(len(t) - 1)}
 
 
-def _build(version: Any, refs: list[Ref]) -> Index:
-    idx = Index(version, refs)
+def _build(version: Any, refs: list[Ref], search: Any) -> Index:
+    idx = Index(version, refs, Postings(search, refs), Idf(search))
     # general indicators first so that an industry duplicate does not hide the general one
     for r in sorted(refs, key=lambda r: (r.sector is not None, r.id)):
         for n in (r.name, *r.synonyms):
             idx.exact.setdefault(_norm_name(n), r)
     st = lexicon()["suffix_stats"]
-    counts: dict[str, Counter] = defaultdict(Counter)
+    counts: dict[str, dict[str, int]] = {}   # suffix → category → names (plain dicts: 24k of them)
     for r in refs:
         n = _norm_name(r.name)
         for k in range(st["min_len"], min(st["max_len"], len(n)) + 1):
-            counts[n[-k:]][r.category] += 1
+            c = counts.setdefault(n[-k:], {})
+            c[r.category] = c.get(r.category, 0) + 1
     for suf, c in counts.items():
         total = sum(c.values())
-        cat, top = c.most_common(1)[0]
-        if total >= st["min_count"] and top / total >= st["min_purity"]:
+        if total < st["min_count"]:
+            continue
+        cat, top = max(c.items(), key=lambda kv: kv[1])   # the first most common, as Counter.most_common
+        if top / total >= st["min_purity"]:
             idx.suffix[suf] = cat
-    inv: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
-    df: Counter = Counter()
-    for i, r in enumerate(refs):
-        grams = _bigrams(r.name) | {b for s in r.synonyms for b in _bigrams(s)}
-        for b in grams:
-            inv[r.category][b].append(i)
-            df[b] += 1
+    for r in refs:
         if r.sector is None and r.typical and r.typical != "-" and r.value_kind == "定量":
             idx.fallback.setdefault(r.category, r)
-    idx.bigrams = {c: dict(v) for c, v in inv.items()}
-    n = max(len(refs), 1)
-    idx.idf = {b: math.log(1 + n / c) for b, c in df.items()}
     return idx
 
 
@@ -168,17 +218,6 @@ def _build(version: Any, refs: list[Ref]) -> Index:
 #: bigram is too common to be worth scanning (unless it is the query's rarest)
 MAX_GRAMS = 6
 MAX_POSTING = 400
-
-def _project(ind: Any, names: dict[str, str], level1_of: dict[str, str]) -> dict[str, Any]:
-    """The indicator in the one projection, from its record and the names of the nodes it links to."""
-    from engine.projection import project
-    l1 = level1_of.get(ind.category)
-    return project(ind.id, ind.to_dict(), category=(ind.category, names.get(ind.category)),
-                   level1=(l1, names.get(l1)) if l1 else None,
-                   sector=(ind.sector, names.get(f"SEC-{ind.sector}")) if ind.sector else None,
-                   field=(ind.field, names.get(ind.field)) if ind.field else None,
-                   project_types=[(p, names.get(p)) for p in ind.project_types])
-
 
 def _refs_from_snapshot(snap: Any) -> list[Ref]:
     """The active indicators of a library snapshot (engine/snapshot.py), each with its projection."""
@@ -192,7 +231,7 @@ def _refs_from_snapshot(snap: Any) -> list[Ref]:
             continue
         out.append(Ref(ind.id, ind.name, ind.category, ind.unit, ind.direction, ind.typical_value,
                        ind.value_kind, sector_names.get(ind.sector or "", ind.sector), tuple(ind.synonyms),
-                       tuple(ind.project_types), snap.projections[ind.id]))
+                       tuple(ind.project_types), snap))
     return out
 
 
@@ -207,48 +246,34 @@ def _types_from_snapshot(snap: Any) -> list[tuple[str, str, tuple[str, ...], str
     return out
 
 
-def _types_from_catalogue() -> list[tuple[str, str, tuple[str, ...], str | None]]:
-    from ontology.catalogue import load_catalogue
-    from ontology.vocab import sectors
-    names = {f"SEC-{s.code}": s.name for s in sectors()}
-    return [(pt.id, pt.name, tuple(pt.keywords), names.get(pt.sector)) for pt in load_catalogue().project_types.values()]
-
-
-def _refs_from_catalogue() -> list[Ref]:
-    from ontology.catalogue import load_catalogue
-    from ontology.vocab import categories, sectors
-    names = {s.code: s.name for s in sectors()}
-    cat = load_catalogue()
-    node_names = {f"SEC-{s.code}": s.name for s in sectors()}
-    node_names.update({c.code: c.name for c in categories()})
-    node_names.update({c.level1_code: c.level1_name for c in categories()})
-    node_names.update({f.id: f.name for f in cat.fields.values()})
-    node_names.update({p.id: p.name for p in cat.project_types.values()})
-    level1_of = {c.code: c.level1_code for c in categories()}
-    return [Ref(i.id, i.name, i.category, i.unit, i.direction, i.typical_value, i.value_kind,
-                names.get(i.sector or "", i.sector), tuple(i.synonyms), tuple(i.project_types),
-                _project(i, node_names, level1_of))
-            for i in cat.indicators if i.status == "active"]
-
-
 def index_from_snapshot(snap: Any) -> Index:
-    """The index over a library snapshot: built by engine/snapshot.py once per library version,
-    from the nodes the snapshot already read (no second read of the store)."""
-    idx = _build(snap.version, _refs_from_snapshot(snap))
+    """The classifier over a library snapshot: built by engine/snapshot.py once per library version,
+    from the nodes the snapshot already read and the snapshot's search index."""
+    from search.engine import INDEX_KEY, index_of
+    idx = _build(snap.version, _refs_from_snapshot(snap), snap.derived(INDEX_KEY, index_of))
     idx.types = _types_from_snapshot(snap)
     return idx
 
 
 @lru_cache(maxsize=1)
 def _catalogue_index() -> Index:
-    idx = _build(0, _refs_from_catalogue())
-    idx.types = _types_from_catalogue()
+    """Without a library: the bundled library, loaded into an in-memory store and read through the
+    same snapshot path (the store lives as long as the index needs it)."""
+    from engine.snapshot import LibrarySnapshot
+    from graph.sqlite_store import SQLiteStore
+    from loaders import seed_bundled_library
+    store = SQLiteStore(":memory:")
+    seed_bundled_library(store)
+    version, nodes = store.snapshot()
+    snap = LibrarySnapshot(version, store, nodes)
+    idx = index_from_snapshot(snap)
+    idx.store = store  # type: ignore[attr-defined]  # keeps the in-memory store (and its snapshot) alive
     return idx
 
 
 def index_for(library: Any | None) -> Index:
     """The index of a Library at its current version (held by the library snapshot,
-    engine/snapshot.py), or of the bundled catalogue when there is no library."""
+    engine/snapshot.py), or of the bundled library when there is no library."""
     if library is None:
         return _catalogue_index()
     from engine.snapshot import snapshot_of
@@ -356,14 +381,13 @@ def _suggest(grams: set[str], idx: Index, category: str | None, kind: str | None
     elif kind:
         cats = [code for code, (_, k, _) in info.items() if k == kind]
     else:
-        cats = list(idx.bigrams)
+        cats = idx.postings.categories
     score: dict[int, float] = defaultdict(float)
     # the rarest bigrams carry the topic; very common ones ("合格", "满意") only add noise and time
     ranked = sorted((g for g in grams if g in idx.idf), key=lambda g: -idx.idf[g])[:MAX_GRAMS]
     for cat in cats:
-        table = idx.bigrams.get(cat, {})
         for g in ranked:
-            posting = table.get(g, ())
+            posting = idx.postings.get(cat, g)
             if len(posting) > MAX_POSTING and g is not ranked[0]:
                 continue
             w = idx.idf[g]
@@ -447,10 +471,9 @@ def rewrite_candidates(text: str, idx: Index, category: str, sector: str | None,
     grams = topic_grams(text)
     if not grams:
         return []
-    table = idx.bigrams.get(category, {})
     seen: set[int] = set()
     for g in grams:
-        seen.update(table.get(g, ())[:MAX_POSTING * 4])
+        seen.update(idx.postings.get(category, g)[:MAX_POSTING * 4])
     tiers: dict[str, list[tuple[float, Ref]]] = {"project_type": [], "sector": [], "general": []}
     for i in seen:
         r = idx.refs[i]

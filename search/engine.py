@@ -136,7 +136,7 @@ def prune(base: Path, store_url: str, keep: Path) -> list[Path]:
     return removed
 
 
-def _index_of(snap: LibrarySnapshot) -> SearchIndex:
+def index_of(snap: LibrarySnapshot) -> SearchIndex:
     """The search index of a library snapshot: mapped from the on-disk cache when a previous process
     (or another replica) saved it, otherwise built from the snapshot's nodes and saved."""
     store = snap.store
@@ -155,12 +155,12 @@ def _index_of(snap: LibrarySnapshot) -> SearchIndex:
 
 
 # a server builds the new index in the background with the new snapshot, before it replaces the old one
-register(INDEX_KEY, _index_of)
+register(INDEX_KEY, index_of)
 
 
 def build_index(store: GraphStore) -> SearchIndex:
     """The index of the store's current library version, as its snapshot holds it."""
-    return snapshot_of(store).derived(INDEX_KEY, _index_of)
+    return snapshot_of(store).derived(INDEX_KEY, index_of)
 
 
 class SearchService:
@@ -183,7 +183,7 @@ class SearchService:
 
     def index(self) -> SearchIndex:
         """The current index; only the very first build makes a caller wait."""
-        return self._snapshot().derived(INDEX_KEY, _index_of)
+        return self._snapshot().derived(INDEX_KEY, index_of)
 
     def prepare(self) -> None:
         """Build the index and its helpers now (a server warms up in the background)."""
@@ -196,14 +196,14 @@ class SearchService:
         """Autocomplete tables, built on first use (their pinyin of every name takes seconds), so a
         plain search never pays for them."""
         from .suggest import Suggester
-        return snap.derived("search_suggester", lambda s: Suggester(s.derived(INDEX_KEY, _index_of)))
+        return snap.derived("search_suggester", lambda s: Suggester(s.derived(INDEX_KEY, index_of)))
 
     def _recommender(self, snap: LibrarySnapshot) -> Any:
         """The recommender of the current index. Kept here, not in the snapshot: it also reads the work
         graph (approved tables) through this service's library, and a snapshot must not hold its
         store (the snapshot registry holds stores weakly)."""
         from .recommend import Recommender
-        idx = snap.derived(INDEX_KEY, _index_of)
+        idx = snap.derived(INDEX_KEY, index_of)
         helper = self._recommender_helper
         if helper is None or helper.index is not idx:
             with self._helper_lock:
@@ -214,7 +214,7 @@ class SearchService:
 
     def refresh(self, wait: bool = True) -> SearchIndex:
         """Check the version now (tests, after a load in this process); optionally wait for the new index."""
-        return snapshot_of(self.store, wait=wait).derived(INDEX_KEY, _index_of)
+        return snapshot_of(self.store, wait=wait).derived(INDEX_KEY, index_of)
 
     # --- queries ------------------------------------------------------------------------------
     def search(self, q: str, sector: str | None = None, field: str | None = None,
@@ -270,7 +270,7 @@ class SearchService:
 
     def similar(self, indicator_id: str, limit: int = 10) -> dict[str, Any]:
         snap = self._snapshot()
-        if indicator_id not in snap.derived(INDEX_KEY, _index_of).by_id:
+        if indicator_id not in snap.derived(INDEX_KEY, index_of).by_id:
             raise NotFound(f"指标 {indicator_id} 不存在（或已停用）")
         return self._recommender(snap).similar(indicator_id, limit)
 
