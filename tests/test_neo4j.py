@@ -229,3 +229,38 @@ def test_failed_transactions_never_disturb_other_threads(neo) -> None:
     assert not problems, problems[:3]
     assert counts["failed"] > 50 and counts["read"] > 50, counts
     assert max(slowest) < 10, slowest
+
+
+def test_pages_searches_and_exports_make_a_bounded_number_of_queries(neo, mini_library: Path, monkeypatch) -> None:
+    """Counted on the real server, query by query: a page of 5 indicators and a page of 200 cost the
+    same few queries (no query per indicator), an export of the whole library is one snapshot read,
+    and a search page, once the index exists, none at all."""
+    from neo4j import Transaction
+
+    from engine.export import export_bytes, export_text
+    from engine.library import Library
+    from search.engine import SearchService
+    load_file(mini_library, neo)
+    lib = Library(neo)
+    lib.vocab()
+    svc = SearchService(lib, check_interval=3600.0)
+    svc.index()
+    sent: list[str] = []
+    real = Transaction.run
+
+    def counting(self, query, *a, **k):  # type: ignore[no-untyped-def]
+        sent.append(query)
+        return real(self, query, *a, **k)
+    monkeypatch.setattr(Transaction, "run", counting)
+
+    def queries(work) -> int:  # type: ignore[no-untyped-def]
+        sent.clear()
+        work()
+        return len(sent)
+    small = queries(lambda: lib.list_indicators(limit=5, status=None))
+    large = queries(lambda: lib.list_indicators(limit=200, offset=5, status=None))
+    assert len(lib.list_indicators(limit=200, offset=5, status=None)["items"]) > 50
+    assert small == large <= 4, (small, large, sent)
+    assert queries(lambda: export_text(neo, "csv")) <= 3, sent
+    assert queries(lambda: export_bytes(neo, "xlsx")) <= 3, sent
+    assert queries(lambda: svc.search("满意度", limit=50)) == 0, sent
