@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import socket
 import statistics
 import subprocess
@@ -91,6 +92,30 @@ def cold_pages(port: int, pages: int) -> float:
     return statistics.median(lat)
 
 
+BARE_APP = ("import uvicorn\nfrom fastapi import FastAPI\napp = FastAPI()\n"
+            "@app.get('/health')\ndef health():\n    return {'status': 'ok'}\n"
+            "uvicorn.run(app, host='127.0.0.1', port={port}, log_level='warning')\n")
+
+
+def bare_health(args: argparse.Namespace) -> float:
+    """req/s of /health on a bare FastAPI app (a sync endpoint, nothing else) served the same way:
+    the HTTP floor this app's own /health is compared with."""
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-c", BARE_APP.replace("{port}", str(port))], cwd=ROOT)
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.2)
+        return statistics.median(asyncio.run(run_once(port, "/health", args.clients, args.seconds))[0]
+                                 for _ in range(args.runs))
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
 def measure(url: str, args: argparse.Namespace) -> dict[str, float]:
     """Serve ``url`` with uvicorn and measure every endpoint; returns req/s and p50 per endpoint and the
     cold-page median."""
@@ -106,6 +131,12 @@ def measure(url: str, args: argparse.Namespace) -> dict[str, float]:
                 break
             except OSError:
                 time.sleep(0.2)
+        # the start-up warm-up (search index, library snapshot, review's index) runs in background threads:
+        # wait for it (these two requests block until it is there), or the first pages would pay for it
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/search?q=%E6%BB%A1%E6%84%8F%E5%BA%A6", timeout=300).read()
+        check = json.dumps({"rows": [{"level2": "满意度指标", "name": "群众满意度", "value": "≥90%"}]}).encode()
+        urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/targets/check", data=check,
+                                                      headers={"Content-Type": "application/json"}), timeout=300).read()
         out: dict[str, float] = {"cold500_ms": cold_pages(port, args.cold_pages)}
         for path in PATHS.values():   # warm: the first request of a version computes its answer
             urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=60).read()
@@ -147,6 +178,9 @@ def main() -> int:
     url = args.store or f"sqlite:///{tmp}/bench.db"
     sys.path.insert(0, str(ROOT))
     embedded = measure(url, args)
+    bare = bare_health(args)
+    print(f"bare FastAPI /health (sync endpoint, same server stack): {bare:.0f} req/s; this app's /health "
+          f"(a version read, middleware) reaches {embedded['health'] / bare:.2f}x of it")
     if args.neo4j:
         neo = measure(args.neo4j, args)
         warm = embedded["indicators500"] / neo["indicators500"]
