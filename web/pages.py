@@ -47,6 +47,22 @@ def _asset_version() -> str:
 templates.env.globals["asset_version"] = _asset_version()
 
 
+def typical_text(ind: dict[str, Any], with_unit: bool = True) -> str:
+    """An indicator's typical value as a table writes it: comparator, value, unit — except a date,
+    whose unit column says 年月日 and is not written after "12月31日" (the one value grammar decides)."""
+    value = ind.get("typical_value")
+    if not value:
+        return ""
+    from ontology.values import parse_value
+    unit = ind.get("unit") or ""
+    if not with_unit or unit in ("-",) or parse_value(value, unit).kind == "date":
+        unit = ""
+    return f"{ind.get('direction') or ''}{value}{unit}"
+
+
+templates.env.filters["typical"] = typical_text
+
+
 def _library(request: Request) -> Library:
     return request.app.state.library
 
