@@ -67,14 +67,20 @@ from ontology.nodes import (
 
 from .text import (
     HashTable,
+    PinyinMemo,
     Segmenter,
     bigrams,
+    build_workers,
+    digests_to_hashes,
+    forked_pool,
+    hash_spread,
     initials_of,
     is_cjk,
     library_dictionary,
     load_stopwords,
     load_synonyms,
     looks_like_pinyin,
+    run_jobs,
     syllables,
     unigrams,
 )
@@ -252,14 +258,6 @@ def _blob(strings: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return np.frombuffer(b"".join(enc), dtype=np.uint8).copy(), offsets
 
 
-def _csr(rows: list[list[int]], dtype: Any = np.int32) -> tuple[np.ndarray, np.ndarray]:
-    ptr = np.zeros(len(rows) + 1, dtype=np.int64)
-    if rows:
-        np.cumsum([len(r) for r in rows], out=ptr[1:])
-    flat = np.fromiter((x for r in rows for x in r), dtype=dtype, count=int(ptr[-1]))
-    return ptr, flat
-
-
 def _prefix_keys(blob: np.ndarray, pos: np.ndarray) -> np.ndarray:
     """The 8 bytes starting at each position as a big-endian integer (zero-padded at the end), so
     that sorting the keys sorts the positions by the text that follows them."""
@@ -297,6 +295,125 @@ def _occurrences(blob: np.ndarray, keys: np.ndarray, spos: np.ndarray, token: by
     return np.sort(pos)
 
 
+# --- building: the work per distinct text, and the array steps ---------------------------------------
+# A text's terms in the order the index meets them: the text itself, its words, its bigrams, its
+# single characters (term kinds 0-3; a term's first kind is also its best, as the weights fall in
+# that order). The field-weight code of a kind depends on where the text is used.
+_NAME_CODES = np.array([_CODE[W_NAME_FULL], _CODE[W_NAME_WORD], _CODE[W_NAME_BI], _CODE[W_NAME_UNI]],
+                       dtype=np.uint64)
+_SYN_CODES = np.array([_CODE[W_SYN_WORD], _CODE[W_SYN_WORD], _CODE[W_SYN_BI], _CODE[W_SYN_UNI]], dtype=np.uint64)
+_HAS_CJK = re.compile(r"[\u3400-\u9fff]").search
+_SEG_MEMO = 50_000  # blocks whose routes a build remembers (name variants share suffixes)
+_CHUNK = 4_000  # texts per job: results stream back (and are numbered) while later jobs run
+
+
+def _analyse_texts(job: dict[str, Any], lo: int, hi: int) -> tuple:
+    """Terms and pinyin of the texts ``job["texts"][job["order"][lo:hi]]`` (in a worker process
+    for a large library). The texts come sorted by their ends, so a text's suffix that is itself
+    a text (学生满意度 in 县域学生满意度) was segmented just before and its route is reused (see
+    Segmenter._ends); the results do not depend on the order.
+
+    Per text: its distinct terms in order of first appearance with their kinds (see _NAME_CODES),
+    and its pinyin as the index lays it out (initials and full pinyin, non-ASCII characters as
+    \x01, syllable lengths). Packed for the trip back to the parent: the chunk's terms joined by
+    NUL into one string (a list if a text itself holds a NUL), kinds as bytes, numbers as int32
+    buffers: (terms, kinds, terms per text, initials, full pinyin, syllable lengths, syllables
+    per text), initials and full pinyin each followed by a NUL."""
+    seg: Segmenter = job["seg"]
+    pinyin = job["pinyin"]
+    texts, order = job["texts"], job["order"]
+    cut = seg.cut_for_search
+    has_cjk = _HAS_CJK
+    terms: list[str] = []
+    kinds = bytearray()
+    counts, syl_len, syl_n = array("i"), array("i"), array("i")
+    ini_parts: list[str] = []
+    full_parts: list[str] = []
+    for i in order[lo:hi]:
+        text = texts[i]
+        # the text itself and its words (a CJK character, as SearchIndex._words keeps), then its
+        # bigrams and characters; prefixes keep the three groups apart, so each dedups alone
+        words = list(dict.fromkeys(["w" + text] + ["w" + w for w in cut(text) if has_cjk(w)]))
+        bis = list(dict.fromkeys(["b" + b for b in bigrams(text)]))
+        unis = list(dict.fromkeys(["u" + u for u in unigrams(text)]))
+        terms += words
+        terms += bis
+        terms += unis
+        kinds += b"\x00" + b"\x01" * (len(words) - 1) + b"\x02" * len(bis) + b"\x03" * len(unis)
+        counts.append(len(words) + len(bis) + len(unis))
+        syl = pinyin(text)
+        ini_parts.append(_NO_ASCII.sub("\x01", initials_of(syl)))
+        full_parts.append(_NO_ASCII.sub("\x01", "".join(syl)))
+        syl_len.extend([len(x) for x in syl])
+        syl_n.append(len(syl))
+    joined = "\x00".join(terms)
+    packed: str | list[str] = joined if joined.count("\x00") == len(terms) - 1 else terms
+    ini_parts.append("")
+    full_parts.append("")
+    return (packed, bytes(kinds), counts.tobytes(), "\x00".join(ini_parts), "\x00".join(full_parts),
+            syl_len.tobytes(), syl_n.tobytes())
+
+
+def _ranges(ptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the CSR rows ``rows`` back to back, and the length of each row."""
+    starts = ptr[rows]
+    lens = ptr[rows + 1] - starts
+    total = int(lens.sum())
+    shift = np.repeat(starts - (np.cumsum(lens) - lens), lens)
+    return shift + np.arange(total, dtype=np.int64), lens
+
+
+def _postings(uses: list[tuple], g_prof: np.ndarray, g_exact: np.ndarray, ex_t: np.ndarray, ex_doc: np.ndarray,
+              n_docs: int, n_terms: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(term, doc, code) of every posting sorted by term then doc, one per (term, doc) with its
+    best weight, as the per-document dicts kept it.
+
+    ``uses``: per use of texts (names, synonyms) the texts' term rows (CSR of profile term
+    numbers and kinds), which text each document uses and the codes of the kinds there. Each
+    posting is one uint64 (term, doc, code): one sort orders them and puts the lowest code of a
+    (term, doc) first, and for one term the lowest code is the highest weight (a name's code
+    beats a synonym's, a word's a bigram's; exact-name terms never meet the others)."""
+    dbits = max(1, (max(n_docs, 1) - 1).bit_length())
+    tbits = max(1, (max(n_terms, 1) - 1).bit_length())
+    if dbits + tbits + 3 > 64:
+        raise ValueError("index too large for one posting key")
+    shift = np.uint64(dbits + 3)
+    parts = []
+    for pid, kind, ptr, which, docs, codes in uses:
+        pos, lens = _ranges(ptr, which.astype(np.int64))
+        doc = np.repeat(docs.astype(np.uint64), lens)
+        t = g_prof[pid[pos]].astype(np.uint64)
+        parts.append((t << shift) | (doc << np.uint64(3)) | codes[kind[pos]])
+        del pos, doc, t
+    parts.append((g_exact[ex_t].astype(np.uint64) << shift) | (ex_doc.astype(np.uint64) << np.uint64(3)))
+    keys = np.concatenate(parts)
+    del parts
+    keys.sort()
+    pair = keys >> np.uint64(3)
+    keep = np.ones(len(keys), dtype=bool)
+    keep[1:] = pair[1:] != pair[:-1]
+    del pair
+    keys = keys[keep]
+    pt = (keys >> shift).astype(np.int32)
+    pd = ((keys >> np.uint64(3)) & np.uint64((1 << dbits) - 1)).astype(np.int32)
+    pc = (keys & np.uint64(7)).astype(np.uint8)
+    return pt, pd, pc
+
+
+def _members(cols: dict[str, np.ndarray], pt_ptr: np.ndarray, pt_code: np.ndarray, n_docs: int,
+             n_vocab: int) -> tuple[np.ndarray, np.ndarray]:
+    """CSR of the documents of each vocabulary node (category, level 1, sector, field, project
+    types), each document once per node, ascending."""
+    docs = np.arange(n_docs, dtype=np.int64)
+    node = np.concatenate([cols["cat"], cols["l1"], cols["sec"], cols["fld"], pt_code]).astype(np.int64)
+    doc = np.concatenate([docs, docs, docs, docs, np.repeat(docs, np.diff(pt_ptr))])
+    ok = node >= 0
+    key = np.unique(node[ok] * max(n_docs, 1) + doc[ok])
+    ptr = np.zeros(n_vocab + 1, dtype=np.int64)
+    np.cumsum(np.bincount(key // max(n_docs, 1), minlength=n_vocab), out=ptr[1:])
+    return ptr, (key % max(n_docs, 1)).astype(np.int32)
+
+
 class SearchIndex:
     """Everything a query needs, precomputed from one snapshot; read-only once built, so any
     number of threads may query it while a newer one is being built. ``save`` writes it as .npy
@@ -314,6 +431,17 @@ class SearchIndex:
     # --- building ----------------------------------------------------------------------------
     @staticmethod
     def _build(version: int, nodes: list[Node]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """Arrays and manifest of the index of ``nodes``.
+
+        Why it is laid out this way: a million-indicator library has 1.4 million distinct names
+        and synonyms, 3 million terms, 30 million postings and a segmentation dictionary of 8
+        million entries, so nothing may cost a Python call per posting. Each distinct text is
+        segmented and converted to pinyin once (in worker processes for a large library, see
+        search.text.forked_pool) into its distinct terms; term numbers are handed out in the
+        order the documents first use them (the numbering of the original one-dict-per-document
+        build, so the arrays are identical); postings are gathered, deduplicated and sorted as
+        numpy arrays; the millions of table keys are hashed by the workers. The documents'
+        columns and records are made here while the workers segment."""
         t0 = time.perf_counter()
         byid = {n.id: n for n in nodes}
         stopwords = load_stopwords()
@@ -333,39 +461,12 @@ class SearchIndex:
                 extra_ids.append(i)
             return c
 
-        # --- documents: active indicators with their graph neighbourhood -----------------
         inds = sorted((n for n in nodes if n.label == INDICATOR and n.props.get("status", "active") == "active"),
                       key=lambda n: n.id)
-        ids, names, records = [], [], []
-        cols: dict[str, list[int]] = {"cat": [], "l1": [], "sec": [], "fld": []}
-        pts_rows: list[list[int]] = []
-        syn_of: list[tuple[str, ...]] = []
-        for n in inds:
-            e: dict[str, list[str]] = defaultdict(list)
-            for typ, dst in n.edges:
-                e[typ].append(dst)
-            cat = (e.get(IN_CATEGORY) or [None])[0]
-            catn = byid.get(cat) if cat else None
-            l1 = dict(catn.edges).get(PART_OF) if catn else None
-            ids.append(n.id)
-            names.append(n.props.get("name") or n.id)
-            syns = tuple(n.props.get("synonyms") or ())
-            syn_of.append(syns)
-            cols["cat"].append(code(cat))
-            cols["l1"].append(code(l1))
-            cols["sec"].append(code((e.get(IN_SECTOR) or [None])[0]))
-            cols["fld"].append(code((e.get(IN_FIELD) or [None])[0]))
-            pts_rows.append([code(p) for p in sorted(e.get(APPLIES_TO, []))])
-            records.append(json.dumps(n.props, ensure_ascii=False, separators=(",", ":"), default=str))
         n_docs = len(inds)
-        n_vocab = len(vocab) + len(extra_ids)
-        members: list[list[int]] = [[] for _ in range(n_vocab)]
-        for d in range(n_docs):
-            seen = set()
-            for k in (cols["cat"][d], cols["l1"][d], cols["sec"][d], cols["fld"][d], *pts_rows[d]):
-                if k >= 0 and k not in seen:
-                    seen.add(k)
-                    members[k].append(d)
+        ids = [n.id for n in inds]
+        names = [n.props.get("name") or n.id for n in inds]
+        syn_of = [tuple(n.props.get("synonyms") or ()) for n in inds]
 
         ctx = []
         for n in vocab:
@@ -378,14 +479,11 @@ class SearchIndex:
                         "sector_id": sector_id, "parent": ed.get(PART_OF),
                         "props": {k: n.props.get(k) for k in ("short", "code", "kind", "order", "use")
                                   if n.props.get(k) is not None}})
-        ctx += [{"id": i, "label": "", "name": None, "keywords": [], "sector_id": None, "parent": None, "props": {}}
-                for i in extra_ids]
 
         def l1_order(n: Node) -> int:
             parent = byid.get(dict(n.edges).get(PART_OF, ""))
             return parent.props.get("order", 0) if parent else 99
         category_order = {n.id: (l1_order(n), n.props.get("order", 0)) for n in nodes if n.label == CATEGORY}
-
         # --- segmentation dictionary from the library's own terms ---------------------------
         lex: set[str] = set(names)
         for s in syn_of:
@@ -400,154 +498,264 @@ class SearchIndex:
             lex.add(k)
             lex.update(v)
         freq, total = library_dictionary(lex)
-        seg = Segmenter(freq, total)
-        memo: dict[str, list[str]] = {}
-
-        def words(text: str) -> list[str]:
-            w = memo.get(text)
-            if w is None:
-                w = memo[text] = [x for x in seg.cut_for_search(text) if x.strip() and any(is_cjk(c) for c in x)]
-            return w
-
-        # --- postings: (term, doc, field-weight code), the best weight per (term, doc) ----------
-        term_id: dict[str, int] = {}
-        p_term = array("i")  # 4 bytes a posting while building, not a Python int each
-        p_doc = array("i")
-        p_code = array("B")
+        del lex
+        seg = Segmenter(freq, total, memo=_SEG_MEMO)
+        # --- distinct texts (names and synonyms) in the order the documents use them -----------
+        texts: list[str] = []
+        text_no: dict[str, int] = {}
+        first_doc = array("i")            # the document that uses each text first
+        name_t = array("i")               # per document: its name's text
+        syn_t, syn_doc = array("i"), array("i")
+        occ_t, occ_doc, occ_where = array("i"), array("i"), array("B")  # every use, in order
         for d in range(n_docs):
-            best: dict[int, int] = {}
-
-            def put(term: str, c: int) -> None:
-                t = term_id.get(term)
-                if t is None:
-                    t = term_id[term] = len(term_id)
-                if WEIGHTS[c] > WEIGHTS[best.get(t, 0)]:
-                    best[t] = c
-            name = names[d]
-            put("w" + name, _CODE[W_NAME_FULL])
-            for w in words(name):
-                put("w" + w, _CODE[W_NAME_WORD])
-            for b in bigrams(name):
-                put("b" + b, _CODE[W_NAME_BI])
-            for u in unigrams(name):
-                put("u" + u, _CODE[W_NAME_UNI])
-            for s in syn_of[d]:
-                put("w" + s, _CODE[W_SYN_WORD])
-                for w in words(s):
-                    put("w" + w, _CODE[W_SYN_WORD])
-                for b in bigrams(s):
-                    put("b" + b, _CODE[W_SYN_BI])
-                for u in unigrams(s):
-                    put("u" + u, _CODE[W_SYN_UNI])
-            exact = {"n" + name} | {"s" + s for s in syn_of[d]}  # exact-name / exact-synonym lookups
-            for term in exact:
-                t = term_id.get(term)
-                if t is None:
-                    t = term_id[term] = len(term_id)
-                best.setdefault(t, 0)
-            for t, c in best.items():
-                p_term.append(t)
-                p_doc.append(d)
-                p_code.append(c)
-        pt = np.frombuffer(p_term, dtype=np.int32).copy()
-        pd = np.frombuffer(p_doc, dtype=np.int32).copy()
-        pc = np.frombuffer(p_code, dtype=np.uint8).copy()
-        del p_term, p_doc, p_code
-        order = np.lexsort((pd, pt))  # by term, then document
-        pt, pd, pc = pt[order], pd[order], pc[order]
-        n_terms = len(term_id)
+            for where, s in enumerate((names[d], *syn_of[d])):
+                i = text_no.get(s)
+                if i is None:
+                    i = text_no[s] = len(texts)
+                    texts.append(s)
+                    first_doc.append(d)
+                if where:
+                    syn_t.append(i)
+                    syn_doc.append(d)
+                else:
+                    name_t.append(i)
+                occ_t.append(i)
+                occ_doc.append(d)
+                occ_where.append(1 if where else 0)
+        n_texts = len(texts)
+        idmap = {i: k for k, i in enumerate(ids)}
+        workers = build_workers(n_texts)
+        # texts sorted by their reversed strings: texts sharing an end are segmented one after the
+        # other, so a suffix route is still remembered when the next text needs it (see _ends)
+        reverse = [t[::-1] for t in texts]
+        order = sorted(range(n_texts), key=reverse.__getitem__)
+        del reverse
+        job = {"seg": seg, "texts": texts, "order": order,
+               "pinyin": PinyinMemo() if workers else syllables,
+               "freq_keys": list(freq), "id_keys": list(idmap)}
+        spans = [(lo, min(n_texts, lo + _CHUNK)) for lo in range(0, n_texts, _CHUNK)]
+        with forked_pool(workers, job) as pool:
+            analysed = run_jobs(pool, job, _analyse_texts, spans)
+            freq_digests = hash_spread(pool, job, job["freq_keys"], "freq_keys")
+            id_digests = hash_spread(pool, job, job["id_keys"], "id_keys")
+            # --- documents as columns (here, while the workers segment) -------------------
+            enc = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+            l1_of: dict[str, str | None] = {}
+            cat_c, l1_c, sec_c, fld_c, pt_len, pt_code = (array("i") for _ in range(6))
+            records: list[bytes] = []
+            for n in inds:
+                e: dict[str, list[str]] = defaultdict(list)
+                for typ, dst in n.edges:
+                    e[typ].append(dst)
+                cat = (e.get(IN_CATEGORY) or [None])[0]
+                l1 = None
+                if cat:
+                    if cat not in l1_of:
+                        catn = byid.get(cat)
+                        l1_of[cat] = dict(catn.edges).get(PART_OF) if catn else None
+                    l1 = l1_of[cat]
+                cat_c.append(code(cat))
+                l1_c.append(code(l1))
+                sec_c.append(code((e.get(IN_SECTOR) or [None])[0]))
+                fld_c.append(code((e.get(IN_FIELD) or [None])[0]))
+                pts = [code(p) for p in sorted(e.get(APPLIES_TO, []))]
+                pt_code.extend(pts)
+                pt_len.append(len(pts))
+                records.append(enc(n.props).encode("utf-8"))
+            ctx += [{"id": i, "label": "", "name": None, "keywords": [], "sector_id": None, "parent": None,
+                     "props": {}} for i in extra_ids]
+            n_vocab = len(vocab) + len(extra_ids)
+            # exact-name / exact-synonym lookup terms, numbered in order of first use
+            etid: dict[str, int] = {}
+            e_first = array("i")
+            ex_t, ex_doc = array("i"), array("i")
+            for d in range(n_docs):
+                syns = syn_of[d]
+                # the set is iterated as the per-document build iterated it (the numbering follows)
+                exact = {"n" + names[d]} | {"s" + s for s in syns} if syns else ("n" + names[d],)
+                for term in exact:
+                    t = etid.get(term)
+                    if t is None:
+                        t = etid[term] = len(etid)
+                        e_first.append(d)
+                    ex_t.append(t)
+                    ex_doc.append(d)
+            # --- the texts' terms as the workers send them ---------------------------------------
+            # numbered first in the order they arrive; renumbered below by first use
+            tid: dict[str, int] = {}
+            got: list[tuple] = []
+            for packed, kinds, counts_b, *pinyin in analysed:
+                flat = packed if isinstance(packed, list) else packed.split("\x00")
+                sd = tid.setdefault
+                pid = np.array([sd(x, len(tid)) for x in flat], dtype=np.int32)
+                del flat
+                got.append((pid, np.frombuffer(kinds, dtype=np.uint8), np.frombuffer(counts_b, dtype=np.int32),
+                            *pinyin))
+            term_list = list(tid) + list(etid)
+            term_digests = hash_spread(pool, job, term_list)
+            del tid, etid
+            row_pid, row_kind, counts = (
+                np.concatenate([g[k] for g in got]) if got else np.zeros(0, dtype=dt)
+                for k, dt in ((0, np.int32), (1, np.uint8), (2, np.int32)))
+            row_ptr = np.zeros(n_texts + 1, dtype=np.int64)  # rows in the workers' (sorted) order
+            np.cumsum(counts, out=row_ptr[1:])
+            order_a = np.array(order, dtype=np.int64)
+            pos_of = np.empty(n_texts, dtype=np.int64)   # text -> its row
+            pos_of[order_a] = np.arange(n_texts, dtype=np.int64)
+            # a term's first use: the first text using it (texts are numbered by first use), at
+            # its place in that text's row
+            n_prof = len(term_list) - len(e_first)
+            first_use = np.full(n_prof, np.iinfo(np.int64).max, dtype=np.int64)
+            use = (np.repeat(order_a << 32, counts) + np.arange(len(row_pid), dtype=np.int64)
+                   - np.repeat(row_ptr[:-1], counts))
+            np.minimum.at(first_use, row_pid, use)
+            del use
+            by_use = np.argsort(first_use)
+            pf = np.frombuffer(first_doc, dtype=np.int32)[first_use[by_use] >> 32]
+            del first_use
+            # the two numberings merged by the document that first used each term (a document's
+            # own terms before its exact-name ones, as the per-document build met them)
+            ef = np.frombuffer(e_first, dtype=np.int32)
+            g_prof = np.empty(n_prof, dtype=np.int64)
+            g_prof[by_use] = np.arange(n_prof, dtype=np.int64) + np.searchsorted(ef, pf, side="left")
+            g_exact = np.arange(len(ef), dtype=np.int64) + np.searchsorted(pf, ef, side="right")
+            n_terms = n_prof + len(ef)
+            del by_use, pf
+            # --- postings: (term, doc, field-weight code), the best weight per (term, doc) -------
+            pt, pd, pc = _postings(
+                [(row_pid, row_kind, row_ptr, pos_of[np.frombuffer(name_t, dtype=np.int32)],
+                  np.arange(n_docs, dtype=np.int32), _NAME_CODES),
+                 (row_pid, row_kind, row_ptr, pos_of[np.frombuffer(syn_t, dtype=np.int32)],
+                  np.frombuffer(syn_doc, dtype=np.int32), _SYN_CODES)],
+                g_prof, g_exact, np.frombuffer(ex_t, dtype=np.int32), np.frombuffer(ex_doc, dtype=np.int32),
+                n_docs, n_terms)
+            del row_pid, row_kind, row_ptr
+            freq_keys = digests_to_hashes(freq_digests)
+            id_keys = digests_to_hashes(id_digests)
+            term_keys = digests_to_hashes(term_digests)
+        del job
         df = np.bincount(pt, minlength=n_terms)
         term_ptr = np.zeros(n_terms + 1, dtype=np.int64)
         np.cumsum(df, out=term_ptr[1:])
-        # the same float64 value as math.log(1 + n / df) in the dict version
-        idf = np.array([math.log(1 + max(1, n_docs) / int(x)) if x else 0.0 for x in df.tolist()])
-        terms = HashTable.build(term_id, dtype=np.int32)
-
+        # the same float64 value as math.log(1 + n / df) in the dict version, once per distinct df
+        df_values, df_inverse = np.unique(df, return_inverse=True)
+        idf_values = np.array([math.log(1 + max(1, n_docs) / int(x)) if x else 0.0 for x in df_values.tolist()])
+        idf = idf_values[df_inverse] if n_terms else np.zeros(0)
+        terms = HashTable.from_hashes(term_keys, np.concatenate([g_prof, g_exact]).astype(np.int32))
+        del term_list
         # --- pinyin of names, synonyms and vocabulary nodes ---------------------------------
-        entries: dict[str, int] = {}
-        e_docs: list[list[int]] = []
-        e_where: list[list[int]] = []
-        e_ctx: list[list[int]] = []
-
-        def entry(text: str) -> int:
-            e = entries.get(text)
-            if e is None:
-                e = entries[text] = len(entries)
-                e_docs.append([])
-                e_where.append([])
-                e_ctx.append([])
-            return e
-        for d in range(n_docs):
-            e = entry(names[d])
-            e_docs[e].append(d)
-            e_where[e].append(0)
-            for s in syn_of[d]:
-                e = entry(s)
-                e_docs[e].append(d)
-                e_where[e].append(1)
+        # vocabulary names that are no document's text become entries after the documents' texts
+        e_ctx_entry, e_ctx_code = array("i"), array("i")
+        extra_texts: list[str] = []
         for i, c in enumerate(ctx):
             if c["label"] in (PROJECT_TYPE, FIELD, SECTOR):
-                e_ctx[entry(c["name"])].append(i)
-        texts = list(entries)
-        syl = [syllables(t) for t in texts]
-        # non-ASCII "syllables" (symbols) become one placeholder byte, so a byte offset in the
-        # blob is a character offset, and pinyin queries (ASCII letters) never match them
-        ini = [_NO_ASCII.sub("\x01", initials_of(s)) for s in syl]
-        full = [_NO_ASCII.sub("\x01", "".join(s)) for s in syl]
-        ini_blob = "\x00".join(ini).encode("ascii")
-        full_blob = "\x00".join(full).encode("ascii")
-        ini_off = np.zeros(len(ini), dtype=np.int64)
-        full_off = np.zeros(len(full), dtype=np.int64)
-        starts: list[int] = []
-        syl_ptr = np.zeros(len(syl) + 1, dtype=np.int64)
-        pos_i = pos_f = 0
-        for k, s in enumerate(syl):
-            ini_off[k], full_off[k] = pos_i, pos_f
-            p = pos_f
-            for x in s:
-                starts.append(p)
-                p += len(x)
-            syl_ptr[k + 1] = len(starts)
-            pos_i += len(ini[k]) + 1
-            pos_f += len(full[k]) + 1
-        ed_ptr, ed_doc = _csr(e_docs)
-        _, ed_where = _csr(e_where, np.uint8)
-        ec_ptr, ec_code = _csr(e_ctx)
-        et_blob, et_off = _blob(texts)
-
+                e = text_no.get(c["name"])
+                if e is None:
+                    e = text_no[c["name"]] = n_texts + len(extra_texts)
+                    extra_texts.append(c["name"])
+                e_ctx_entry.append(e)
+                e_ctx_code.append(i)
+        all_texts = texts + extra_texts
+        n_entries = len(all_texts)
+        # the workers' pinyin (rows in their sorted order, each string followed by a NUL) put in
+        # text order, then the vocabulary-only entries
+        syl_len_p = np.concatenate([np.frombuffer(g[5], dtype=np.int32) for g in got]).astype(np.int64) \
+            if got else np.zeros(0, dtype=np.int64)
+        syl_n_p = np.concatenate([np.frombuffer(g[6], dtype=np.int32) for g in got]).astype(np.int64) \
+            if got else np.zeros(0, dtype=np.int64)
+        syl_ptr_p = np.zeros(n_texts + 1, dtype=np.int64)
+        np.cumsum(syl_n_p, out=syl_ptr_p[1:])
+        full_len_p = np.diff(np.concatenate([[0], np.cumsum(syl_len_p)])[syl_ptr_p])
+        ini_len_p = np.diff(np.concatenate([[0], np.cumsum(syl_len_p > 0)])[syl_ptr_p])
+        blobs = []
+        for k, lens in ((3, ini_len_p), (4, full_len_p)):
+            perm = np.frombuffer("".join(g[k] for g in got).encode("ascii"), dtype=np.uint8)
+            ptr = np.zeros(n_texts + 1, dtype=np.int64)
+            np.cumsum(lens + 1, out=ptr[1:])
+            blobs.append(perm[_ranges(ptr, pos_of)[0]])
+        del got
+        pos, _ = _ranges(syl_ptr_p, pos_of)
+        syl_len = syl_len_p[pos]
+        syl_n, ini_len, full_len = syl_n_p[pos_of], ini_len_p[pos_of], full_len_p[pos_of]
+        del pos, syl_len_p, syl_n_p, full_len_p, ini_len_p
+        if extra_texts:
+            extra = [syllables(t) for t in extra_texts]
+            ini_x = [_NO_ASCII.sub("\x01", initials_of(x)) for x in extra]
+            full_x = [_NO_ASCII.sub("\x01", "".join(x)) for x in extra]
+            blobs = [np.concatenate([blobs[0], np.frombuffer("".join(x + "\x00" for x in ini_x).encode("ascii"),
+                                                            dtype=np.uint8)]),
+                     np.concatenate([blobs[1], np.frombuffer("".join(x + "\x00" for x in full_x).encode("ascii"),
+                                                            dtype=np.uint8)])]
+            syl_len = np.concatenate([syl_len, np.array([len(y) for x in extra for y in x], dtype=np.int64)])
+            syl_n = np.concatenate([syl_n, np.array([len(x) for x in extra], dtype=np.int64)])
+            ini_len = np.concatenate([ini_len, np.array([len(x) for x in ini_x], dtype=np.int64)])
+            full_len = np.concatenate([full_len, np.array([len(x) for x in full_x], dtype=np.int64)])
+        ini_blob = blobs[0][:-1].tobytes()   # NUL-separated, no NUL after the last
+        full_blob = blobs[1][:-1].tobytes()
+        del blobs
+        ini_off = np.zeros(n_entries, dtype=np.int64)
+        full_off = np.zeros(n_entries, dtype=np.int64)
+        np.cumsum(ini_len[:-1] + 1, out=ini_off[1:])
+        np.cumsum(full_len[:-1] + 1, out=full_off[1:])
+        syl_ptr = np.zeros(n_entries + 1, dtype=np.int64)
+        np.cumsum(syl_n, out=syl_ptr[1:])
+        # each syllable's start in the full blob: its entry's offset plus the syllables before it
+        before_entry = np.zeros(n_entries, dtype=np.int64)
+        np.cumsum(full_len[:-1], out=before_entry[1:])
+        starts = np.repeat(full_off - before_entry, syl_n) + np.cumsum(syl_len) - syl_len
+        occ = np.frombuffer(occ_t, dtype=np.int32)
+        by_text = np.argsort(occ, kind="stable")
+        ed_ptr = np.zeros(n_entries + 1, dtype=np.int64)
+        np.cumsum(np.bincount(occ, minlength=n_entries), out=ed_ptr[1:])
+        ed_doc = np.frombuffer(occ_doc, dtype=np.int32)[by_text]
+        ed_where = np.frombuffer(occ_where, dtype=np.uint8)[by_text]
+        del by_text, occ, occ_t, occ_doc, occ_where
+        ece = np.frombuffer(e_ctx_entry, dtype=np.int32)
+        ec_ptr = np.zeros(n_entries + 1, dtype=np.int64)
+        np.cumsum(np.bincount(ece, minlength=n_entries), out=ec_ptr[1:])
+        ec_code = np.frombuffer(e_ctx_code, dtype=np.int32)[np.argsort(ece, kind="stable")]
+        et_blob, et_off = _blob(all_texts)
         # --- documents as columns -------------------------------------------------------------
         width = max((len(x) for x in names), default=1)
         name_arr = np.array(names, dtype=f"<U{max(1, width)}")
         name_code_map: dict[str, int] = {}
         name_code = np.array([name_code_map.setdefault(x, len(name_code_map)) for x in names], dtype=np.int32)
         id_blob, id_off = _blob(ids)
-        rec_blob, rec_off = _blob(records)
-        pt_ptr, pt_code = _csr(pts_rows)
-        ctx_ptr, ctx_docs = _csr(members)
-        idtab = HashTable.build({i: k for k, i in enumerate(ids)}, dtype=np.int32)
-        freqtab = HashTable.build(freq, dtype=np.int64)
+        rec_off = np.zeros(n_docs + 1, dtype=np.int64)
+        np.cumsum([len(r) for r in records], out=rec_off[1:])
+        rec_blob = np.frombuffer(b"".join(records), dtype=np.uint8)
+        del records
+        pt_ptr = np.zeros(n_docs + 1, dtype=np.int64)
+        np.cumsum(np.frombuffer(pt_len, dtype=np.int32), out=pt_ptr[1:])
+        pt_codes = np.frombuffer(pt_code, dtype=np.int32).copy()
+        cols = {k: np.frombuffer(a, dtype=np.int32).copy() for k, a in
+                (("cat", cat_c), ("l1", l1_c), ("sec", sec_c), ("fld", fld_c))}
+        ctx_ptr, ctx_docs = _members(cols, pt_ptr, pt_codes, n_docs, n_vocab)
+        idtab = HashTable.from_hashes(id_keys, np.fromiter(idmap.values(), dtype=np.int32, count=len(idmap)))
+        freqtab = HashTable.from_hashes(freq_keys, np.fromiter(freq.values(), dtype=np.int64, count=len(freq)))
+        del freq, seg
         vks = [n.props.get("value_kind") for n in inds]
         value_kinds = sorted({k for k in vks if k})
+        vk_code = {k: i for i, k in enumerate(value_kinds)}
         arrays = {
             "name": name_arr, "name_len": np.array([len(x) for x in names], dtype=np.int32),
             "name_code": name_code,
-            "vk": np.array([value_kinds.index(k) if k else -1 for k in vks], dtype=np.int32),
+            "vk": np.array([vk_code[k] if k else -1 for k in vks], dtype=np.int32),
             "id_blob": id_blob, "id_off": id_off, "id_keys": idtab.keys, "id_vals": idtab.values,
             "rec_blob": rec_blob, "rec_off": rec_off,
-            "cat": np.array(cols["cat"], dtype=np.int32), "l1": np.array(cols["l1"], dtype=np.int32),
-            "sec": np.array(cols["sec"], dtype=np.int32), "fld": np.array(cols["fld"], dtype=np.int32),
-            "pt_ptr": pt_ptr, "pt_code": pt_code, "ctx_ptr": ctx_ptr, "ctx_docs": ctx_docs,
+            "cat": cols["cat"], "l1": cols["l1"], "sec": cols["sec"], "fld": cols["fld"],
+            "pt_ptr": pt_ptr, "pt_code": pt_codes, "ctx_ptr": ctx_ptr, "ctx_docs": ctx_docs,
             "term_keys": terms.keys, "term_vals": terms.values, "term_ptr": term_ptr, "idf": idf,
             "post_doc": pd, "post_code": pc,
             "freq_keys": freqtab.keys, "freq_vals": freqtab.values,
-            "py_ini": np.frombuffer(ini_blob, dtype=np.uint8).copy(), "py_ini_off": ini_off,
-            "py_full": np.frombuffer(full_blob, dtype=np.uint8).copy(), "py_full_off": full_off,
-            "py_starts": np.array(starts, dtype=np.int64), "py_syl_ptr": syl_ptr,
+            "py_ini": np.frombuffer(ini_blob, dtype=np.uint8), "py_ini_off": ini_off,
+            "py_full": np.frombuffer(full_blob, dtype=np.uint8), "py_full_off": full_off,
+            "py_starts": starts, "py_syl_ptr": syl_ptr,
             **dict(zip(("py_ini_sa_key", "py_ini_sa_pos"), _sorted_suffixes(
                 np.frombuffer(ini_blob, dtype=np.uint8),
                 np.flatnonzero(np.frombuffer(ini_blob, dtype=np.uint8) > 1)))),
             **dict(zip(("py_full_sa_key", "py_full_sa_pos"), _sorted_suffixes(
-                np.frombuffer(full_blob, dtype=np.uint8), np.array(starts, dtype=np.int64)))),
+                np.frombuffer(full_blob, dtype=np.uint8), starts))),
             "py_doc_ptr": ed_ptr, "py_doc": ed_doc, "py_where": ed_where, "py_ctx_ptr": ec_ptr, "py_ctx": ec_code,
             "py_text_blob": et_blob, "py_text_off": et_off,
         }
@@ -678,12 +886,6 @@ class SearchIndex:
             return np.zeros(0, dtype=np.int32)
         a = self._arrays
         return a["post_doc"][int(a["term_ptr"][t]):int(a["term_ptr"][t + 1])]
-
-    def term_docs(self, term: str) -> np.ndarray:
-        """The documents (positions, ascending) holding ``term`` — a prefixed index term such as
-        "b" + a character bigram: how another reader (review's classifier) retrieves through this
-        index instead of keeping a second one."""
-        return self._posting_docs(term)
 
     # --- helpers -------------------------------------------------------------------------
     def _words(self, text: str) -> list[str]:
