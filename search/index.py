@@ -261,12 +261,11 @@ def _blob(strings: list[str]) -> tuple[np.ndarray, np.ndarray]:
 
 def _prefix_keys(blob: np.ndarray, pos: np.ndarray) -> np.ndarray:
     """The 8 bytes starting at each position as a big-endian integer (zero-padded at the end), so
-    that sorting the keys sorts the positions by the text that follows them."""
+    that sorting the keys sorts the positions by the text that follows them. Read through one
+    view of the bytes as overlapping big-endian 8-byte words (a stride of one byte)."""
     padded = np.concatenate([np.asarray(blob, dtype=np.uint8), np.zeros(8, dtype=np.uint8)])
-    key = np.zeros(len(pos), dtype=np.uint64)
-    for j in range(8):
-        key = (key << np.uint64(8)) | padded[pos + j].astype(np.uint64)
-    return key
+    words = np.ndarray(shape=(len(padded) - 7,), dtype=">u8", buffer=padded, strides=(1,))
+    return words[pos].astype(np.uint64)
 
 
 def _sorted_suffixes(blob: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -275,7 +274,7 @@ def _sorted_suffixes(blob: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.
     of the whole blob."""
     key = _prefix_keys(blob, pos)
     order = np.argsort(key, kind="stable")
-    return key[order], pos[order].astype(np.int64)
+    return key[order], pos[order].astype(np.int64, copy=False)
 
 
 def _occurrences(blob: np.ndarray, keys: np.ndarray, spos: np.ndarray, token: bytes) -> np.ndarray:
@@ -304,55 +303,83 @@ _NAME_CODES = np.array([_CODE[W_NAME_FULL], _CODE[W_NAME_WORD], _CODE[W_NAME_BI]
                        dtype=np.uint64)
 _SYN_CODES = np.array([_CODE[W_SYN_WORD], _CODE[W_SYN_WORD], _CODE[W_SYN_BI], _CODE[W_SYN_UNI]], dtype=np.uint64)
 _HAS_CJK = re.compile(r"[\u3400-\u9fff]").search
+_CJK_RUNS = re.compile(r"[\u3400-\u9fff]+").findall  # search.text.cjk_runs
 _SEG_MEMO = 50_000  # blocks whose routes a build remembers (name variants share suffixes)
 _CHUNK = 4_000  # texts per job: results stream back (and are numbered) while later jobs run
 
 
-def _analyse_texts(job: dict[str, Any], lo: int, hi: int) -> tuple:
-    """Terms and pinyin of the texts ``job["texts"][job["order"][lo:hi]]`` (in a worker process
-    for a large library). The texts come sorted by their ends, so a text's suffix that is itself
-    a text (学生满意度 in 县域学生满意度) was segmented just before and its route is reused (see
+def _text_terms(job: dict[str, Any], lo: int, hi: int) -> tuple[str | list[str], bytes, bytes, bytes]:
+    """The terms of the texts ``job["texts"][job["order"][lo:hi]]`` (in a worker process for a
+    large library). The texts come sorted by their ends, so a text's suffix that is itself a
+    text (学生满意度 in 县域学生满意度) was segmented just before and its route is reused (see
     Segmenter._ends); the results do not depend on the order.
 
-    Per text: its distinct terms in order of first appearance with their kinds (see _NAME_CODES),
-    and its pinyin as the index lays it out (initials and full pinyin, non-ASCII characters as
-    \x01, syllable lengths). Packed for the trip back to the parent: the chunk's terms joined by
-    NUL into one string (a list if a text itself holds a NUL), kinds as bytes, numbers as int32
-    buffers: (terms, kinds, terms per text, initials, full pinyin, syllable lengths, syllables
-    per text), initials and full pinyin each followed by a NUL."""
+    Per text: its distinct terms in order of first appearance with their kinds (see _NAME_CODES).
+    Packed for the trip back to the parent: the chunk's distinct terms joined by NUL into one
+    string (a list if a text itself holds a NUL) and each term's number among them (texts sorted
+    by their ends share most words, bigrams and characters: one term in fifteen of a chunk is
+    distinct, so the parent numbers a fifteenth of them), the kinds as bytes, the number of terms
+    per text as int32."""
     seg: Segmenter = job["seg"]
-    pinyin = job["pinyin"]
     texts, order = job["texts"], job["order"]
     cut = seg.cut_for_search
     has_cjk = _HAS_CJK
     terms: list[str] = []
     kinds = bytearray()
-    counts, syl_len, syl_n = array("i"), array("i"), array("i")
-    ini_parts: list[str] = []
-    full_parts: list[str] = []
+    counts = array("i")
+    fromkeys, runs_of = dict.fromkeys, _CJK_RUNS
     for i in order[lo:hi]:
         text = texts[i]
         # the text itself and its words (a CJK character, as SearchIndex._words keeps), then its
-        # bigrams and characters; prefixes keep the three groups apart, so each dedups alone
-        words = list(dict.fromkeys(["w" + text] + ["w" + w for w in cut(text) if has_cjk(w)]))
-        bis = list(dict.fromkeys(["b" + b for b in bigrams(text)]))
-        unis = list(dict.fromkeys(["u" + u for u in unigrams(text)]))
+        # bigrams and characters (search.text.bigrams/unigrams); prefixes keep the three groups
+        # apart, so each dedups alone
+        words = fromkeys(["w" + text] + ["w" + w for w in cut(text) if has_cjk(w)])
+        runs = runs_of(text)
+        bis = fromkeys(["b" + r[k:k + 2] for r in runs for k in range(len(r) - 1)])
+        unis = fromkeys(["u" + c for r in runs for c in r])
         terms += words
         terms += bis
         terms += unis
-        kinds += b"\x00" + b"\x01" * (len(words) - 1) + b"\x02" * len(bis) + b"\x03" * len(unis)
-        counts.append(len(words) + len(bis) + len(unis))
-        syl = pinyin(text)
-        ini_parts.append(_NO_ASCII.sub("\x01", initials_of(syl)))
-        full_parts.append(_NO_ASCII.sub("\x01", "".join(syl)))
-        syl_len.extend([len(x) for x in syl])
+        nw, nb, nu = len(words), len(bis), len(unis)
+        kinds += b"\x00" + b"\x01" * (nw - 1) + b"\x02" * nb + b"\x03" * nu
+        counts.append(nw + nb + nu)
+    distinct = fromkeys(terms)
+    number = {t: k for k, t in enumerate(distinct)}
+    local = array("i", map(number.__getitem__, terms))
+    joined = "\x00".join(distinct)
+    packed: str | list[str] = joined if joined.count("\x00") == len(distinct) - 1 else list(distinct)
+    return packed, local.tobytes(), bytes(kinds), counts.tobytes()
+
+
+def _text_pinyin(job: dict[str, Any], lo: int, hi: int) -> tuple[str, str, bytes, bytes]:
+    """The pinyin of the texts ``job["texts"][job["order"][lo:hi]]`` as the index lays it out (in a
+    worker process for a large library, while the parent builds the segmentation dictionary):
+    initials and full pinyin with non-ASCII characters as \x01, each text's followed by a NUL,
+    and the syllable lengths and syllables per text as int32. Sorted by their ends, texts meet
+    the remainders PinyinMemo remembers."""
+    pinyin = job["pinyin"]
+    texts, order = job["texts"], job["order"]
+    ini_parts: list[str] = []
+    full_parts: list[str] = []
+    syl_len, syl_n = array("i"), array("i")
+    for i in order[lo:hi]:
+        syl = pinyin(texts[i])
+        ini_parts.append("".join([x[:1] for x in syl]))  # initials_of
+        full_parts.append("".join(syl))
+        syl_len.extend(map(len, syl))
         syl_n.append(len(syl))
-    joined = "\x00".join(terms)
-    packed: str | list[str] = joined if joined.count("\x00") == len(terms) - 1 else terms
     ini_parts.append("")
     full_parts.append("")
-    return (packed, bytes(kinds), counts.tobytes(), "\x00".join(ini_parts), "\x00".join(full_parts),
+    return (_NO_ASCII.sub("\x01", "\x00".join(ini_parts)), _NO_ASCII.sub("\x01", "\x00".join(full_parts)),
             syl_len.tobytes(), syl_n.tobytes())
+
+
+def _records(job: dict[str, Any], lo: int, hi: int) -> tuple[bytes, bytes]:
+    """The JSON records (UTF-8, back to back) of the documents ``job["inds"][lo:hi]`` and their
+    lengths as int64 (in a worker process for a large library)."""
+    enc = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+    parts = [enc(n.props).encode("utf-8") for n in job["inds"][lo:hi]]
+    return b"".join(parts), array("q", map(len, parts)).tobytes()
 
 
 def _ranges(ptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -401,6 +428,101 @@ def _postings(uses: list[tuple], g_prof: np.ndarray, g_exact: np.ndarray, ex_t: 
     return pt, pd, pc
 
 
+def _inverse(order: list[int]) -> np.ndarray:
+    """Position of each text in ``order`` (the workers' sorted order)."""
+    pos = np.empty(len(order), dtype=np.int64)
+    pos[np.array(order, dtype=np.int64)] = np.arange(len(order), dtype=np.int64)
+    return pos
+
+
+def _term_numbers(row_pid: np.ndarray, row_ptr: np.ndarray, order: list[int], first_doc: np.ndarray,
+                  e_first: np.ndarray, n_prof: int) -> tuple[np.ndarray, np.ndarray]:
+    """The final number of each text term (by its number of arrival) and of each exact-name term:
+    the order in which the per-document build met them.
+
+    A text term is first met in the first text that has it (texts are numbered by first use), at
+    its place in that text's row; the two kinds are merged by the document that first used each
+    term, a document's own terms before its exact-name ones."""
+    order_a = np.array(order, dtype=np.int64)
+    counts = np.diff(row_ptr)
+    first_use = np.full(n_prof, np.iinfo(np.int64).max, dtype=np.int64)
+    use = (np.repeat(order_a << 32, counts) + np.arange(len(row_pid), dtype=np.int64)
+           - np.repeat(row_ptr[:-1], counts))
+    np.minimum.at(first_use, row_pid, use)
+    del use
+    by_use = np.argsort(first_use)
+    pf = first_doc[first_use[by_use] >> 32]
+    g_prof = np.empty(n_prof, dtype=np.int64)
+    g_prof[by_use] = np.arange(n_prof, dtype=np.int64) + np.searchsorted(e_first, pf, side="left")
+    g_exact = np.arange(len(e_first), dtype=np.int64) + np.searchsorted(pf, e_first, side="right")
+    return g_prof, g_exact
+
+
+def _pinyin_arrays(parts: list[tuple[str, str, bytes, bytes]], order: list[int],
+                   extra_texts: list[str]) -> dict[str, np.ndarray]:
+    """The pinyin arrays of the index from the workers' pinyin of the texts (``_text_pinyin``,
+    rows in ``order``), put in text order, then the vocabulary-only entries ``extra_texts``:
+    initials and full pinyin blobs (NUL-separated) with their offsets, syllable starts, and the
+    two sorted-prefix tables."""
+    n_texts = len(order)
+    pos_of = _inverse(order)
+
+    def ints(k: int) -> np.ndarray:
+        return np.concatenate([np.frombuffer(p[k], dtype=np.int32) for p in parts]).astype(np.int64) \
+            if parts else np.zeros(0, dtype=np.int64)
+
+    syl_len_p, syl_n_p = ints(2), ints(3)
+    syl_ptr_p = np.zeros(n_texts + 1, dtype=np.int64)
+    np.cumsum(syl_n_p, out=syl_ptr_p[1:])
+    full_len_p = np.diff(np.concatenate([[0], np.cumsum(syl_len_p)])[syl_ptr_p])
+    ini_len_p = np.diff(np.concatenate([[0], np.cumsum(syl_len_p > 0)])[syl_ptr_p])  # initials_of
+    # each text's strings cut out of its chunk by length (a text may hold a NUL) and put in text
+    # order; the vocabulary-only entries after them
+    strings: list[list[str]] = [[], []]
+    for k, lens in ((0, ini_len_p), (1, full_len_p)):
+        out: list[str] = [""] * n_texts
+        lens_l, at = lens.tolist(), 0
+        for part in parts:
+            chunk, o = part[k], 0
+            for i in order[at:at + len(part[3]) // 4]:
+                n = lens_l[at]
+                out[i] = chunk[o:o + n]
+                o += n + 1
+                at += 1
+        strings[k] = out
+    pos, _ = _ranges(syl_ptr_p, pos_of)
+    syl_len = syl_len_p[pos]
+    syl_n = syl_n_p[pos_of]
+    del pos
+    if extra_texts:
+        extra = [syllables(t) for t in extra_texts]
+        strings[0] += [_NO_ASCII.sub("\x01", initials_of(x)) for x in extra]
+        strings[1] += [_NO_ASCII.sub("\x01", "".join(x)) for x in extra]
+        syl_len = np.concatenate([syl_len, np.array([len(y) for x in extra for y in x], dtype=np.int64)])
+        syl_n = np.concatenate([syl_n, np.array([len(x) for x in extra], dtype=np.int64)])
+    ini_len = np.array([len(x) for x in strings[0]], dtype=np.int64)
+    full_len = np.array([len(x) for x in strings[1]], dtype=np.int64)
+    ini_blob = np.frombuffer("\x00".join(strings[0]).encode("ascii"), dtype=np.uint8)
+    full_blob = np.frombuffer("\x00".join(strings[1]).encode("ascii"), dtype=np.uint8)
+    del strings
+    n_entries = len(syl_n)
+    ini_off = np.zeros(n_entries, dtype=np.int64)
+    full_off = np.zeros(n_entries, dtype=np.int64)
+    np.cumsum(ini_len[:-1] + 1, out=ini_off[1:])
+    np.cumsum(full_len[:-1] + 1, out=full_off[1:])
+    syl_ptr = np.zeros(n_entries + 1, dtype=np.int64)
+    np.cumsum(syl_n, out=syl_ptr[1:])
+    # each syllable's start in the full blob: its entry's offset plus the syllables before it
+    before_entry = np.zeros(n_entries, dtype=np.int64)
+    np.cumsum(full_len[:-1], out=before_entry[1:])
+    starts = np.repeat(full_off - before_entry, syl_n) + np.cumsum(syl_len) - syl_len
+    ini_sa = _sorted_suffixes(ini_blob, np.flatnonzero(ini_blob > 1))
+    full_sa = _sorted_suffixes(full_blob, starts)
+    return {"py_ini": ini_blob, "py_ini_off": ini_off, "py_full": full_blob, "py_full_off": full_off,
+            "py_starts": starts, "py_syl_ptr": syl_ptr, "py_ini_sa_key": ini_sa[0], "py_ini_sa_pos": ini_sa[1],
+            "py_full_sa_key": full_sa[0], "py_full_sa_pos": full_sa[1]}
+
+
 def _members(cols: dict[str, np.ndarray], pt_ptr: np.ndarray, pt_code: np.ndarray, n_docs: int,
              n_vocab: int) -> tuple[np.ndarray, np.ndarray]:
     """CSR of the documents of each vocabulary node (category, level 1, sector, field, project
@@ -409,7 +531,9 @@ def _members(cols: dict[str, np.ndarray], pt_ptr: np.ndarray, pt_code: np.ndarra
     node = np.concatenate([cols["cat"], cols["l1"], cols["sec"], cols["fld"], pt_code]).astype(np.int64)
     doc = np.concatenate([docs, docs, docs, docs, np.repeat(docs, np.diff(pt_ptr))])
     ok = node >= 0
-    key = np.unique(node[ok] * max(n_docs, 1) + doc[ok])
+    key = np.sort(node[ok] * max(n_docs, 1) + doc[ok])
+    if len(key):
+        key = key[np.concatenate([[True], key[1:] != key[:-1]])]
     ptr = np.zeros(n_vocab + 1, dtype=np.int64)
     np.cumsum(np.bincount(key // max(n_docs, 1), minlength=n_vocab), out=ptr[1:])
     return ptr, (key % max(n_docs, 1)).astype(np.int32)
@@ -472,12 +596,17 @@ class SearchIndex:
         Why it is laid out this way: a million-indicator library has 1.4 million distinct names
         and synonyms, 3 million terms, 30 million postings and a segmentation dictionary of 8
         million entries, so nothing may cost a Python call per posting. Each distinct text is
-        segmented and converted to pinyin once (in worker processes for a large library, see
-        search.text.forked_pool) into its distinct terms; term numbers are handed out in the
-        order the documents first use them (the numbering of the original one-dict-per-document
-        build, so the arrays are identical); postings are gathered, deduplicated and sorted as
-        numpy arrays; the millions of table keys are hashed by the workers. The documents'
-        columns and records are made here while the workers segment."""
+        segmented and converted to pinyin once into its distinct terms; term numbers are handed
+        out in the order the documents first use them (the numbering of the original
+        one-dict-per-document build, so the arrays are identical); postings are gathered,
+        deduplicated and sorted as numpy arrays.
+
+        For a large library the Python work runs in worker processes (search.text.forked_pool),
+        in two rounds so that both cores stay busy: the first workers convert texts to pinyin,
+        encode the records and hash the ids while this process makes the segmentation
+        dictionary; the second ones, which inherit that dictionary, segment the texts and hash
+        the dictionary's and the terms' keys while this process lays out the pinyin, the
+        document columns and the exact-name terms and numbers the terms as they arrive."""
         t0 = time.perf_counter()
         byid = {n.id: n for n in nodes}
         stopwords = load_stopwords()
@@ -520,22 +649,7 @@ class SearchIndex:
             parent = byid.get(dict(n.edges).get(PART_OF, ""))
             return parent.props.get("order", 0) if parent else 99
         category_order = {n.id: (l1_order(n), n.props.get("order", 0)) for n in nodes if n.label == CATEGORY}
-        # --- segmentation dictionary from the library's own terms ---------------------------
-        lex: set[str] = set(names)
-        for s in syn_of:
-            lex.update(s)
-        for c in ctx:
-            if c["name"]:
-                lex.add(c["name"])
-            lex.update(c["keywords"])
-        for g in groups:
-            lex.update(g)
-        for k, v in colloquial.items():
-            lex.add(k)
-            lex.update(v)
-        freq, total = library_dictionary(lex)
-        del lex
-        seg = Segmenter(freq, total, memo=_SEG_MEMO)
+
         # --- distinct texts (names and synonyms) in the order the documents use them -----------
         texts: list[str] = []
         text_no: dict[str, int] = {}
@@ -559,128 +673,7 @@ class SearchIndex:
                 occ_doc.append(d)
                 occ_where.append(1 if where else 0)
         n_texts = len(texts)
-        idmap = {i: k for k, i in enumerate(ids)}
-        workers = build_workers(n_texts)
-        # texts sorted by their reversed strings: texts sharing an end are segmented one after the
-        # other, so a suffix route is still remembered when the next text needs it (see _ends)
-        reverse = [t[::-1] for t in texts]
-        order = sorted(range(n_texts), key=reverse.__getitem__)
-        del reverse
-        job = {"seg": seg, "texts": texts, "order": order,
-               "pinyin": PinyinMemo() if workers else syllables,
-               "freq_keys": list(freq), "id_keys": list(idmap)}
-        spans = [(lo, min(n_texts, lo + _CHUNK)) for lo in range(0, n_texts, _CHUNK)]
-        with forked_pool(workers, job) as pool:
-            analysed = run_jobs(pool, job, _analyse_texts, spans)
-            freq_digests = hash_spread(pool, job, job["freq_keys"], "freq_keys")
-            id_digests = hash_spread(pool, job, job["id_keys"], "id_keys")
-            # --- documents as columns (here, while the workers segment) -------------------
-            enc = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
-            l1_of: dict[str, str | None] = {}
-            cat_c, l1_c, sec_c, fld_c, pt_len, pt_code = (array("i") for _ in range(6))
-            records: list[bytes] = []
-            for n in inds:
-                e: dict[str, list[str]] = defaultdict(list)
-                for typ, dst in n.edges:
-                    e[typ].append(dst)
-                cat = (e.get(IN_CATEGORY) or [None])[0]
-                l1 = None
-                if cat:
-                    if cat not in l1_of:
-                        catn = byid.get(cat)
-                        l1_of[cat] = dict(catn.edges).get(PART_OF) if catn else None
-                    l1 = l1_of[cat]
-                cat_c.append(code(cat))
-                l1_c.append(code(l1))
-                sec_c.append(code((e.get(IN_SECTOR) or [None])[0]))
-                fld_c.append(code((e.get(IN_FIELD) or [None])[0]))
-                pts = [code(p) for p in sorted(e.get(APPLIES_TO, []))]
-                pt_code.extend(pts)
-                pt_len.append(len(pts))
-                records.append(enc(n.props).encode("utf-8"))
-            ctx += [{"id": i, "label": "", "name": None, "keywords": [], "sector_id": None, "parent": None,
-                     "props": {}} for i in extra_ids]
-            n_vocab = len(vocab) + len(extra_ids)
-            # exact-name / exact-synonym lookup terms, numbered in order of first use
-            etid: dict[str, int] = {}
-            e_first = array("i")
-            ex_t, ex_doc = array("i"), array("i")
-            for d in range(n_docs):
-                syns = syn_of[d]
-                # the set is iterated as the per-document build iterated it (the numbering follows)
-                exact = {"n" + names[d]} | {"s" + s for s in syns} if syns else ("n" + names[d],)
-                for term in exact:
-                    t = etid.get(term)
-                    if t is None:
-                        t = etid[term] = len(etid)
-                        e_first.append(d)
-                    ex_t.append(t)
-                    ex_doc.append(d)
-            # --- the texts' terms as the workers send them ---------------------------------------
-            # numbered first in the order they arrive; renumbered below by first use
-            tid: dict[str, int] = {}
-            got: list[tuple] = []
-            for packed, kinds, counts_b, *pinyin in analysed:
-                flat = packed if isinstance(packed, list) else packed.split("\x00")
-                sd = tid.setdefault
-                pid = np.array([sd(x, len(tid)) for x in flat], dtype=np.int32)
-                del flat
-                got.append((pid, np.frombuffer(kinds, dtype=np.uint8), np.frombuffer(counts_b, dtype=np.int32),
-                            *pinyin))
-            term_list = list(tid) + list(etid)
-            term_digests = hash_spread(pool, job, term_list)
-            del tid, etid
-            row_pid, row_kind, counts = (
-                np.concatenate([g[k] for g in got]) if got else np.zeros(0, dtype=dt)
-                for k, dt in ((0, np.int32), (1, np.uint8), (2, np.int32)))
-            row_ptr = np.zeros(n_texts + 1, dtype=np.int64)  # rows in the workers' (sorted) order
-            np.cumsum(counts, out=row_ptr[1:])
-            order_a = np.array(order, dtype=np.int64)
-            pos_of = np.empty(n_texts, dtype=np.int64)   # text -> its row
-            pos_of[order_a] = np.arange(n_texts, dtype=np.int64)
-            # a term's first use: the first text using it (texts are numbered by first use), at
-            # its place in that text's row
-            n_prof = len(term_list) - len(e_first)
-            first_use = np.full(n_prof, np.iinfo(np.int64).max, dtype=np.int64)
-            use = (np.repeat(order_a << 32, counts) + np.arange(len(row_pid), dtype=np.int64)
-                   - np.repeat(row_ptr[:-1], counts))
-            np.minimum.at(first_use, row_pid, use)
-            del use
-            by_use = np.argsort(first_use)
-            pf = np.frombuffer(first_doc, dtype=np.int32)[first_use[by_use] >> 32]
-            del first_use
-            # the two numberings merged by the document that first used each term (a document's
-            # own terms before its exact-name ones, as the per-document build met them)
-            ef = np.frombuffer(e_first, dtype=np.int32)
-            g_prof = np.empty(n_prof, dtype=np.int64)
-            g_prof[by_use] = np.arange(n_prof, dtype=np.int64) + np.searchsorted(ef, pf, side="left")
-            g_exact = np.arange(len(ef), dtype=np.int64) + np.searchsorted(pf, ef, side="right")
-            n_terms = n_prof + len(ef)
-            del by_use, pf
-            # --- postings: (term, doc, field-weight code), the best weight per (term, doc) -------
-            pt, pd, pc = _postings(
-                [(row_pid, row_kind, row_ptr, pos_of[np.frombuffer(name_t, dtype=np.int32)],
-                  np.arange(n_docs, dtype=np.int32), _NAME_CODES),
-                 (row_pid, row_kind, row_ptr, pos_of[np.frombuffer(syn_t, dtype=np.int32)],
-                  np.frombuffer(syn_doc, dtype=np.int32), _SYN_CODES)],
-                g_prof, g_exact, np.frombuffer(ex_t, dtype=np.int32), np.frombuffer(ex_doc, dtype=np.int32),
-                n_docs, n_terms)
-            del row_pid, row_kind, row_ptr
-            freq_keys = digests_to_hashes(freq_digests)
-            id_keys = digests_to_hashes(id_digests)
-            term_keys = digests_to_hashes(term_digests)
-        del job
-        df = np.bincount(pt, minlength=n_terms)
-        term_ptr = np.zeros(n_terms + 1, dtype=np.int64)
-        np.cumsum(df, out=term_ptr[1:])
-        # the same float64 value as math.log(1 + n / df) in the dict version, once per distinct df
-        df_values, df_inverse = np.unique(df, return_inverse=True)
-        idf_values = np.array([math.log(1 + max(1, n_docs) / int(x)) if x else 0.0 for x in df_values.tolist()])
-        idf = idf_values[df_inverse] if n_terms else np.zeros(0)
-        terms = HashTable.from_hashes(term_keys, np.concatenate([g_prof, g_exact]).astype(np.int32))
-        del term_list
-        # --- pinyin of names, synonyms and vocabulary nodes ---------------------------------
-        # vocabulary names that are no document's text become entries after the documents' texts
+        # vocabulary names that are no document's text are pinyin entries after the texts
         e_ctx_entry, e_ctx_code = array("i"), array("i")
         extra_texts: list[str] = []
         for i, c in enumerate(ctx):
@@ -691,54 +684,152 @@ class SearchIndex:
                     extra_texts.append(c["name"])
                 e_ctx_entry.append(e)
                 e_ctx_code.append(i)
+        idmap = {i: k for k, i in enumerate(ids)}
+        workers = build_workers(n_texts)
+        # texts sorted by their reversed strings: texts sharing an end are segmented one after the
+        # other, so a suffix route is still remembered when the next text needs it (see _ends)
+        reverse = [t[::-1] for t in texts]
+        order = sorted(range(n_texts), key=reverse.__getitem__)
+        del reverse
+        spans = [(lo, min(n_texts, lo + _CHUNK)) for lo in range(0, n_texts, _CHUNK)]
+        early = {"texts": texts, "order": order, "inds": inds, "id_keys": list(idmap),
+                 "pinyin": PinyinMemo() if workers else syllables}
+        with forked_pool(workers, early) as first_pool:
+            # the workers convert the texts to pinyin and the records to JSON, and hash the ids,
+            # while this process makes the segmentation dictionary (which the next workers inherit)
+            pinyin_parts = run_jobs(first_pool, early, _text_pinyin, spans)
+            record_parts = run_jobs(first_pool, early, _records,
+                                    [(lo, min(n_docs, lo + _CHUNK)) for lo in range(0, n_docs, _CHUNK)])
+            id_digests = hash_spread(first_pool, early, early["id_keys"], "id_keys")
+            lex: set[str] = set(names)
+            for s in syn_of:
+                lex.update(s)
+            for c in ctx:
+                if c["name"]:
+                    lex.add(c["name"])
+                lex.update(c["keywords"])
+            for g in groups:
+                lex.update(g)
+            for k, v in colloquial.items():
+                lex.add(k)
+                lex.update(v)
+            freq, total = library_dictionary(lex)
+            del lex
+            seg = Segmenter(freq, total, memo=_SEG_MEMO)
+            job = {"seg": seg, "texts": texts, "order": order, "freq_keys": list(freq)}
+            with forked_pool(workers, job) as pool:
+                freq_digests = hash_spread(pool, job, job["freq_keys"], "freq_keys")
+                analysed = run_jobs(pool, job, _text_terms, spans)
+
+                # --- here, while the workers segment: pinyin, records, document columns ---------
+                py_arrays = _pinyin_arrays(list(pinyin_parts), order, extra_texts)
+                records = list(record_parts)
+                rec_blob = np.frombuffer(b"".join(r[0] for r in records), dtype=np.uint8)
+                rec_off = np.zeros(n_docs + 1, dtype=np.int64)
+                if records:
+                    np.cumsum(np.concatenate([np.frombuffer(r[1], dtype=np.int64) for r in records]),
+                              out=rec_off[1:])
+                del records
+                id_keys = digests_to_hashes(id_digests)
+                l1_of: dict[str, str | None] = {}
+                cat_c, l1_c, sec_c, fld_c, pt_len, pt_code = (array("i") for _ in range(6))
+                for n in inds:
+                    cat = sec = fld = None  # the first edge of each kind, every project type
+                    applies: list[str] = []
+                    for typ, dst in n.edges:
+                        if typ == IN_CATEGORY:
+                            cat = dst if cat is None else cat
+                        elif typ == IN_SECTOR:
+                            sec = dst if sec is None else sec
+                        elif typ == IN_FIELD:
+                            fld = dst if fld is None else fld
+                        elif typ == APPLIES_TO:
+                            applies.append(dst)
+                    l1 = None
+                    if cat:
+                        if cat not in l1_of:
+                            catn = byid.get(cat)
+                            l1_of[cat] = dict(catn.edges).get(PART_OF) if catn else None
+                        l1 = l1_of[cat]
+                    cat_c.append(code(cat))
+                    l1_c.append(code(l1))
+                    sec_c.append(code(sec))
+                    fld_c.append(code(fld))
+                    pts = [code(p) for p in sorted(applies)]
+                    pt_code.extend(pts)
+                    pt_len.append(len(pts))
+                ctx += [{"id": i, "label": "", "name": None, "keywords": [], "sector_id": None, "parent": None,
+                         "props": {}} for i in extra_ids]
+                n_vocab = len(vocab) + len(extra_ids)
+                # exact-name / exact-synonym lookup terms, numbered in order of first use
+                etid: dict[str, int] = {}
+                e_first = array("i")
+                ex_t, ex_doc = array("i"), array("i")
+                for d in range(n_docs):
+                    syns = syn_of[d]
+                    # the set is iterated as the per-document build iterated it (the numbering follows)
+                    exact = {"n" + names[d]} | {"s" + s for s in syns} if syns else ("n" + names[d],)
+                    for term in exact:
+                        t = etid.get(term)
+                        if t is None:
+                            t = etid[term] = len(etid)
+                            e_first.append(d)
+                        ex_t.append(t)
+                        ex_doc.append(d)
+
+                # --- the texts' terms as the workers send them ---------------------------------
+                # numbered first in the order they arrive; renumbered below by first use
+                tid: dict[str, int] = {}
+                got: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+                for packed, local, kinds, counts_b in analysed:
+                    distinct = packed if isinstance(packed, list) else packed.split("\x00")
+                    new = [x for x in distinct if x not in tid]
+                    tid.update(zip(new, range(len(tid), len(tid) + len(new))))
+                    number = np.fromiter(map(tid.__getitem__, distinct), dtype=np.int32, count=len(distinct))
+                    got.append((number[np.frombuffer(local, dtype=np.int32)], np.frombuffer(kinds, dtype=np.uint8),
+                                np.frombuffer(counts_b, dtype=np.int32)))
+                    del distinct, new, number
+                n_prof = len(tid)
+                term_list = list(tid) + list(etid)
+                term_digests = hash_spread(pool, job, term_list)
+                del tid, etid
+                row_pid, row_kind, counts = (
+                    np.concatenate([g[k] for g in got]) if got else np.zeros(0, dtype=dt)
+                    for k, dt in ((0, np.int32), (1, np.uint8), (2, np.int32)))
+                del got
+                row_ptr = np.zeros(n_texts + 1, dtype=np.int64)  # rows in the workers' (sorted) order
+                np.cumsum(counts, out=row_ptr[1:])
+                pos_of = _inverse(order)
+                g_prof, g_exact = _term_numbers(row_pid, row_ptr, order, np.frombuffer(first_doc, dtype=np.int32),
+                                                np.frombuffer(e_first, dtype=np.int32), n_prof)
+                n_terms = len(g_prof) + len(g_exact)
+
+                # --- postings: (term, doc, field-weight code), the best weight per (term, doc) -----
+                pt, pd, pc = _postings(
+                    [(row_pid, row_kind, row_ptr, pos_of[np.frombuffer(name_t, dtype=np.int32)],
+                      np.arange(n_docs, dtype=np.int32), _NAME_CODES),
+                     (row_pid, row_kind, row_ptr, pos_of[np.frombuffer(syn_t, dtype=np.int32)],
+                      np.frombuffer(syn_doc, dtype=np.int32), _SYN_CODES)],
+                    g_prof, g_exact, np.frombuffer(ex_t, dtype=np.int32), np.frombuffer(ex_doc, dtype=np.int32),
+                    n_docs, n_terms)
+                del row_pid, row_kind, row_ptr
+                freq_keys = digests_to_hashes(freq_digests)
+                term_keys = digests_to_hashes(term_digests)
+        del job, early
+        df = np.bincount(pt, minlength=n_terms)
+        term_ptr = np.zeros(n_terms + 1, dtype=np.int64)
+        np.cumsum(df, out=term_ptr[1:])
+        # the same float64 value as math.log(1 + n / df) in the dict version, once per distinct df
+        by_df = np.zeros(int(df.max()) + 1 if n_terms else 1)
+        for x in np.flatnonzero(np.bincount(df)).tolist() if n_terms else ():
+            by_df[x] = math.log(1 + max(1, n_docs) / x) if x else 0.0
+        idf = by_df[df]
+        terms = HashTable.from_hashes(term_keys, np.concatenate([g_prof, g_exact]).astype(np.int32))
+        del term_list
+
+        # --- pinyin entries: their documents and vocabulary nodes ----------------------------
         all_texts = texts + extra_texts
         n_entries = len(all_texts)
-        # the workers' pinyin (rows in their sorted order, each string followed by a NUL) put in
-        # text order, then the vocabulary-only entries
-        syl_len_p = np.concatenate([np.frombuffer(g[5], dtype=np.int32) for g in got]).astype(np.int64) \
-            if got else np.zeros(0, dtype=np.int64)
-        syl_n_p = np.concatenate([np.frombuffer(g[6], dtype=np.int32) for g in got]).astype(np.int64) \
-            if got else np.zeros(0, dtype=np.int64)
-        syl_ptr_p = np.zeros(n_texts + 1, dtype=np.int64)
-        np.cumsum(syl_n_p, out=syl_ptr_p[1:])
-        full_len_p = np.diff(np.concatenate([[0], np.cumsum(syl_len_p)])[syl_ptr_p])
-        ini_len_p = np.diff(np.concatenate([[0], np.cumsum(syl_len_p > 0)])[syl_ptr_p])
-        blobs = []
-        for k, lens in ((3, ini_len_p), (4, full_len_p)):
-            perm = np.frombuffer("".join(g[k] for g in got).encode("ascii"), dtype=np.uint8)
-            ptr = np.zeros(n_texts + 1, dtype=np.int64)
-            np.cumsum(lens + 1, out=ptr[1:])
-            blobs.append(perm[_ranges(ptr, pos_of)[0]])
-        del got
-        pos, _ = _ranges(syl_ptr_p, pos_of)
-        syl_len = syl_len_p[pos]
-        syl_n, ini_len, full_len = syl_n_p[pos_of], ini_len_p[pos_of], full_len_p[pos_of]
-        del pos, syl_len_p, syl_n_p, full_len_p, ini_len_p
-        if extra_texts:
-            extra = [syllables(t) for t in extra_texts]
-            ini_x = [_NO_ASCII.sub("\x01", initials_of(x)) for x in extra]
-            full_x = [_NO_ASCII.sub("\x01", "".join(x)) for x in extra]
-            blobs = [np.concatenate([blobs[0], np.frombuffer("".join(x + "\x00" for x in ini_x).encode("ascii"),
-                                                            dtype=np.uint8)]),
-                     np.concatenate([blobs[1], np.frombuffer("".join(x + "\x00" for x in full_x).encode("ascii"),
-                                                            dtype=np.uint8)])]
-            syl_len = np.concatenate([syl_len, np.array([len(y) for x in extra for y in x], dtype=np.int64)])
-            syl_n = np.concatenate([syl_n, np.array([len(x) for x in extra], dtype=np.int64)])
-            ini_len = np.concatenate([ini_len, np.array([len(x) for x in ini_x], dtype=np.int64)])
-            full_len = np.concatenate([full_len, np.array([len(x) for x in full_x], dtype=np.int64)])
-        ini_blob = blobs[0][:-1].tobytes()   # NUL-separated, no NUL after the last
-        full_blob = blobs[1][:-1].tobytes()
-        del blobs
-        ini_off = np.zeros(n_entries, dtype=np.int64)
-        full_off = np.zeros(n_entries, dtype=np.int64)
-        np.cumsum(ini_len[:-1] + 1, out=ini_off[1:])
-        np.cumsum(full_len[:-1] + 1, out=full_off[1:])
-        syl_ptr = np.zeros(n_entries + 1, dtype=np.int64)
-        np.cumsum(syl_n, out=syl_ptr[1:])
-        # each syllable's start in the full blob: its entry's offset plus the syllables before it
-        before_entry = np.zeros(n_entries, dtype=np.int64)
-        np.cumsum(full_len[:-1], out=before_entry[1:])
-        starts = np.repeat(full_off - before_entry, syl_n) + np.cumsum(syl_len) - syl_len
         occ = np.frombuffer(occ_t, dtype=np.int32)
         by_text = np.argsort(occ, kind="stable")
         ed_ptr = np.zeros(n_entries + 1, dtype=np.int64)
@@ -751,16 +842,13 @@ class SearchIndex:
         np.cumsum(np.bincount(ece, minlength=n_entries), out=ec_ptr[1:])
         ec_code = np.frombuffer(e_ctx_code, dtype=np.int32)[np.argsort(ece, kind="stable")]
         et_blob, et_off = _blob(all_texts)
+
         # --- documents as columns -------------------------------------------------------------
         width = max((len(x) for x in names), default=1)
         name_arr = np.array(names, dtype=f"<U{max(1, width)}")
         name_code_map: dict[str, int] = {}
         name_code = np.array([name_code_map.setdefault(x, len(name_code_map)) for x in names], dtype=np.int32)
         id_blob, id_off = _blob(ids)
-        rec_off = np.zeros(n_docs + 1, dtype=np.int64)
-        np.cumsum([len(r) for r in records], out=rec_off[1:])
-        rec_blob = np.frombuffer(b"".join(records), dtype=np.uint8)
-        del records
         pt_ptr = np.zeros(n_docs + 1, dtype=np.int64)
         np.cumsum(np.frombuffer(pt_len, dtype=np.int32), out=pt_ptr[1:])
         pt_codes = np.frombuffer(pt_code, dtype=np.int32).copy()
@@ -784,14 +872,7 @@ class SearchIndex:
             "term_keys": terms.keys, "term_vals": terms.values, "term_ptr": term_ptr, "idf": idf,
             "post_doc": pd, "post_code": pc,
             "freq_keys": freqtab.keys, "freq_vals": freqtab.values,
-            "py_ini": np.frombuffer(ini_blob, dtype=np.uint8), "py_ini_off": ini_off,
-            "py_full": np.frombuffer(full_blob, dtype=np.uint8), "py_full_off": full_off,
-            "py_starts": starts, "py_syl_ptr": syl_ptr,
-            **dict(zip(("py_ini_sa_key", "py_ini_sa_pos"), _sorted_suffixes(
-                np.frombuffer(ini_blob, dtype=np.uint8),
-                np.flatnonzero(np.frombuffer(ini_blob, dtype=np.uint8) > 1)))),
-            **dict(zip(("py_full_sa_key", "py_full_sa_pos"), _sorted_suffixes(
-                np.frombuffer(full_blob, dtype=np.uint8), starts))),
+            **py_arrays,
             "py_doc_ptr": ed_ptr, "py_doc": ed_doc, "py_where": ed_where, "py_ctx_ptr": ec_ptr, "py_ctx": ec_code,
             "py_text_blob": et_blob, "py_text_off": et_off,
         }

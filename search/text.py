@@ -70,8 +70,9 @@ class HashTable:
     @classmethod
     def from_hashes(cls, keys: np.ndarray, vals: np.ndarray) -> "HashTable":
         """The table of keys already hashed with ``str_hash`` (by ``hash_all``, possibly in worker
-        processes): a large index hashes its millions of terms in parallel."""
-        order = np.argsort(keys, kind="stable")
+        processes): a large index hashes its millions of terms in parallel. Keys are distinct
+        (else the table is refused), so any sort gives the stable order."""
+        order = np.argsort(keys)
         keys, vals = keys[order], vals[order]
         if len(keys) > 1 and bool((keys[1:] == keys[:-1]).any()):
             raise ValueError("hash collision in an index table")  # rebuild with another key scheme
