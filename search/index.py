@@ -1009,6 +1009,12 @@ class SearchIndex:
         a = self._arrays
         return a["post_doc"][int(a["term_ptr"][t]):int(a["term_ptr"][t + 1])]
 
+    def term_docs(self, term: str) -> np.ndarray:
+        """The documents (positions, ascending) holding ``term`` — a prefixed index term such as
+        "b" + a character bigram: how another reader (review's classifier) retrieves through this
+        index instead of keeping a second one."""
+        return self._posting_docs(term)
+
     # --- helpers -------------------------------------------------------------------------
     def _words(self, text: str) -> list[str]:
         memo = self._word_memo
