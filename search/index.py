@@ -34,6 +34,7 @@ process; this layout needs about 0.3 KB and opens in milliseconds. Nothing on di
 ``allow_pickle=False`` everywhere, so a cache folder cannot execute code."""
 from __future__ import annotations
 
+import gc
 import json
 import math
 import os
@@ -591,6 +592,19 @@ class SearchIndex:
     # --- building ----------------------------------------------------------------------------
     @staticmethod
     def _build(version: int, nodes: list[Node]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """Arrays and manifest of the index of ``nodes`` (see _build_arrays). The objects that exist
+        before the build (the snapshot's nodes among them, millions for a large library) are
+        frozen out of the garbage collector meanwhile: the build frees what it makes by reference
+        counting, and each full collection would walk all of them again (4.6 s in 15 collections
+        for a million indicators)."""
+        gc.freeze()
+        try:
+            return SearchIndex._build_arrays(version, nodes)
+        finally:
+            gc.unfreeze()
+
+    @staticmethod
+    def _build_arrays(version: int, nodes: list[Node]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         """Arrays and manifest of the index of ``nodes``.
 
         Why it is laid out this way: a million-indicator library has 1.4 million distinct names
