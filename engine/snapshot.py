@@ -162,11 +162,17 @@ def register(key: str, build: Callable[[LibrarySnapshot], Any]) -> None:
     _eager[key] = build
 
 
-def _keep(store: GraphStore, snap: LibrarySnapshot) -> None:
+def _keep(store: GraphStore, snap: LibrarySnapshot) -> LibrarySnapshot:
+    """Publish ``snap`` unless a snapshot of the same or a newer version is already kept, and return
+    the one kept: two threads that both found no snapshot share the first one (and what was already
+    derived from it) instead of the second silently replacing it; a late background build never
+    undoes a newer one."""
     with _lock:
         old = _snapshots.get(store)
-        if old is None or snap.version >= old.version:   # a late background build never undoes a newer one
+        if old is None or snap.version > old.version:
             _snapshots[store] = snap
+            return snap
+        return old
 
 
 def forget(store: GraphStore) -> None:
@@ -206,9 +212,7 @@ def snapshot_of(store: GraphStore, wait: bool = True, max_age: float = 0.0) -> L
                         _building.discard(store)
             threading.Thread(target=rebuild, name="library-snapshot", daemon=True).start()
         return snap
-    fresh = LibrarySnapshot(version, store)
-    _keep(store, fresh)
-    return fresh
+    return _keep(store, LibrarySnapshot(version, store))
 
 
 def warm(store: GraphStore, derive: dict[str, Callable[[LibrarySnapshot], Any]] | None = None) -> threading.Thread:
