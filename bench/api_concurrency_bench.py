@@ -92,6 +92,16 @@ def cold_pages(port: int, pages: int) -> float:
     return statistics.median(lat)
 
 
+def wait_ready(port: int) -> None:
+    """Until the server on ``port`` answers /health (at most a minute)."""
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1).read()
+            return
+        except OSError:
+            time.sleep(0.2)
+
+
 BARE_APP = ("import uvicorn\nfrom fastapi import FastAPI\napp = FastAPI()\n"
             "@app.get('/health')\ndef health():\n    return {'status': 'ok'}\n"
             "uvicorn.run(app, host='127.0.0.1', port={port}, log_level='warning')\n")
@@ -103,12 +113,7 @@ def bare_health(args: argparse.Namespace) -> float:
     port = free_port()
     server = subprocess.Popen([sys.executable, "-c", BARE_APP.replace("{port}", str(port))], cwd=ROOT)
     try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1).read()
-                break
-            except OSError:
-                time.sleep(0.2)
+        wait_ready(port)
         return statistics.median(asyncio.run(run_once(port, "/health", args.clients, args.seconds))[0]
                                  for _ in range(args.runs))
     finally:
@@ -125,12 +130,7 @@ def measure(url: str, args: argparse.Namespace) -> dict[str, float]:
             f"uvicorn.run(create_app({url!r}, seed=False), host='127.0.0.1', port={port}, log_level='warning')")
     server = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)
     try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1).read()
-                break
-            except OSError:
-                time.sleep(0.2)
+        wait_ready(port)
         # the start-up warm-up (search index, library snapshot, review's index) runs in background threads:
         # wait for it (these two requests block until it is there), or the first pages would pay for it
         urllib.request.urlopen(f"http://127.0.0.1:{port}/search?q=%E6%BB%A1%E6%84%8F%E5%BA%A6", timeout=300).read()
